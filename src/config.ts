@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const ConfigSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('tuneflow'),
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  TUNEFLOW_HOME: z.string().min(1).default('.tuneflow'),
+  TUNEFLOW_ARTIFACTS_DIR: z.string().min(1).optional(),
+  TUNEFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface AppConfig {
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  provider: { apiKey: string | undefined; baseURL: string | undefined };
+  /** Project state: Temporal database, local backend state. */
+  home: string;
+  /** Where each run writes its split files, eval results and report, one folder per workflow id. */
+  artifactsDir: string;
+  logLevel: z.infer<typeof ConfigSchema>['TUNEFLOW_LOG_LEVEL'];
+}
+
+/** Parses the environment once; callers pass the result down instead of reading process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.TUNEFLOW_HOME);
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    provider: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+    home,
+    artifactsDir: path.resolve(e.TUNEFLOW_ARTIFACTS_DIR ?? path.join(home, 'artifacts')),
+    logLevel: e.TUNEFLOW_LOG_LEVEL,
+  };
+}

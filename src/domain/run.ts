@@ -1,0 +1,77 @@
+import type { CheckpointSummary, ChosenModel } from './checkpoints';
+
+export type CandidateRole = 'base' | 'checkpoint' | 'final' | 'extra';
+
+export interface EvalCandidate {
+  model: string;
+  role: CandidateRole;
+  /** Training step of a checkpoint; null for base, final and extra models. */
+  step: number | null;
+  fullValidLoss: number | null;
+}
+
+export type MetricName = 'exactMatch' | 'tokenF1' | 'rougeL' | 'judge';
+
+export interface MetricSummary {
+  mean: number;
+  /** Mean of the per-example difference from the base model. */
+  diffVsBase: number;
+  /** 95% paired-bootstrap confidence interval of that difference ([0, 0] for the base model itself). */
+  ci95: [number, number];
+}
+
+export interface CandidateResult extends EvalCandidate {
+  metrics: Partial<Record<MetricName, MetricSummary>> & Record<'exactMatch' | 'tokenF1' | 'rougeL', MetricSummary>;
+  /** Per-example comparison on the primary metric against the base model. */
+  vsBase: { wins: number; ties: number; losses: number };
+  failedExamples: number;
+  /** With a judge model: the order-combined judge outcomes against the base (non-base candidates only). */
+  judgeVsBase?: { wins: number; ties: number; losses: number; unreadable: number };
+}
+
+export interface EvalSummary {
+  examples: number;
+  failedExamples: number;
+  primaryMetric: MetricName;
+  seed: number;
+  bootstrapIterations: number;
+  candidates: CandidateResult[];
+  recommended: string;
+  /** True when the recommended model's primary-metric CI of the difference from base lies above zero. */
+  beatsBase: boolean;
+  judgeModel: string | null;
+  gate: { minImprovement: number; outcome: 'promoted' | 'rejected' } | null;
+  /** Per-example answers and scores (JSONL) in the run's artifacts directory. */
+  resultsPath: string;
+}
+
+/** Everything the run report shows, written as run.json beside the run's other artifacts. */
+export interface RunFacts {
+  workflowId: string;
+  status: 'succeeded' | 'promoted' | 'rejected';
+  startedAt: string;
+  finishedAt: string;
+  baseModel: string;
+  provider: { baseURL: string | null };
+  dataset: {
+    path: string;
+    sha256: string;
+    examples: number;
+    train: { examples: number; sha256: string; fileId: string };
+    valid: { examples: number; sha256: string; fileId: string };
+    seed: number;
+    validRatio: number;
+  };
+  cost: { estimatedCostUsd: number; chargedTokens: number; epochs: number };
+  job: {
+    id: string;
+    fineTunedModel: string;
+    trainedTokens: number | null;
+    hyperparameters: Record<string, unknown> | null;
+  };
+  checkpoints: CheckpointSummary[];
+  chosen: ChosenModel;
+  eval: EvalSummary;
+  /** JSONL of {step, trainLoss, trainAccuracy, validLoss, validAccuracy} rows, from the job's metrics events. */
+  metricsPath: string;
+}

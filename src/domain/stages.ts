@@ -1,0 +1,29 @@
+/** One vocabulary for a run's stage: the progress query, the CLI, the search attribute and the logs. */
+export const STAGES = [
+  'validating',
+  'splitting',
+  'uploading',
+  'creating_job',
+  'training',
+  'selecting_checkpoint',
+  'evaluating',
+  'reporting',
+  'done',
+  'failed',
+  'cancelled',
+] as const;
+
+export type Stage = (typeof STAGES)[number];
+
+export const TERMINAL_STAGES: ReadonlySet<Stage> = new Set(['done', 'failed', 'cancelled']);
+
+/** Provider job statuses after which the job never changes again. */
+export const TERMINAL_JOB_STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
+export type TerminalJobStatus = (typeof TERMINAL_JOB_STATUSES)[number];
+
+export function isTerminalJobStatus(status: string): status is TerminalJobStatus {
+  return (TERMINAL_JOB_STATUSES as readonly string[]).includes(status);
+}
+
+/** Custom search attributes a run keeps up to date, so the Temporal UI can filter by them. */
+export const SEARCH_ATTRIBUTE_NAMES = { stage: 'TuneflowStage', jobId: 'TuneflowJobId', model: 'TuneflowBaseModel' } as const;
