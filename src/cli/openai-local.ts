@@ -1,0 +1,78 @@
+// `tuneflow openai-local`: runs the local OpenAI-compatible backend in the foreground.
+import { type Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import { type LocalBackendOptions, startLocalBackend } from '../openai-local/index';
+
+export const DEFAULT_LOCAL_PORT = 8787;
+export const DEFAULT_LOCAL_STATE_DIR = '.tuneflow/openai-local';
+
+/** Raw flag values as commander hands them over (see addLocalBackendOptions). */
+export interface LocalBackendFlags {
+  port?: string;
+  stateDir?: string;
+  rpm?: string;
+  faultRate?: string;
+  failJobs?: boolean;
+  refuseFineTuning?: boolean;
+  timeScale?: string;
+  seed?: string;
+}
+
+/** Adds the backend flags to a command, so `tuneflow dev` can offer exactly the same ones. */
+export function addLocalBackendOptions(cmd: Command): Command {
+  return cmd
+    .option('--port <p>', `port to listen on (0 = any free port, default ${DEFAULT_LOCAL_PORT})`)
+    .option('--state-dir <dir>', `where files and jobs are persisted (default ${DEFAULT_LOCAL_STATE_DIR})`)
+    .option('--rpm <n>', 'requests per minute limit, 0 = unlimited (env TUNEFLOW_LOCAL_RPM)')
+    .option('--fault-rate <p>', 'share 0..1 of /v1 requests that fail transiently (env TUNEFLOW_LOCAL_FAULT_RATE)')
+    .option('--fail-jobs', 'running fine-tuning jobs fail midway')
+    .option('--refuse-fine-tuning', 'job creation answers 403 permission_denied')
+    .option('--time-scale <x>', 'simulated seconds per real second (default 100)')
+    .option('--seed <n>', 'seed for fault injection');
+}
+
+function num(name: string, raw: string | undefined, min: number, max: number, integer = false): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got '${raw}'`);
+  }
+  return n;
+}
+
+/** Flags (with env fallbacks TUNEFLOW_LOCAL_RPM / TUNEFLOW_LOCAL_FAULT_RATE) to startLocalBackend options. */
+export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.ProcessEnv = process.env): LocalBackendOptions {
+  return {
+    port: num('--port', flags.port, 0, 65535, true) ?? DEFAULT_LOCAL_PORT,
+    stateDir: flags.stateDir ?? DEFAULT_LOCAL_STATE_DIR,
+    rpm: num('--rpm', flags.rpm ?? env.TUNEFLOW_LOCAL_RPM, 0, 1e9) ?? 0,
+    faultRate: num('--fault-rate', flags.faultRate ?? env.TUNEFLOW_LOCAL_FAULT_RATE, 0, 1) ?? 0,
+    failJobs: flags.failJobs ?? false,
+    refuseFineTuning: flags.refuseFineTuning ?? false,
+    timeScale: num('--time-scale', flags.timeScale, 1e-6, 1e9),
+    seed: num('--seed', flags.seed, 0, 2 ** 32, true),
+  };
+}
+
+export function register(program: Command): void {
+  addLocalBackendOptions(program.command('openai-local').description('run the local OpenAI-compatible fine-tuning backend')).action(
+    async (flags: LocalBackendFlags) => {
+      // Logs go to stderr: stdout carries only the base URL line, for scripts to read.
+      const logger = pino({ level: process.env.TUNEFLOW_LOG_LEVEL ?? 'info' }, pino.destination(2));
+      const backend = await startLocalBackend({ ...parseLocalBackendFlags(flags), logger });
+      process.stdout.write(`${backend.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          logger.info({ signal }, 'shutting down');
+          backend.close().then(resolve, (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    },
+  );
+}

@@ -1,0 +1,161 @@
+// Chat completions and the model catalog (base, fine-tuned and checkpoint models).
+import { baseAnswer, ExampleIndex, fineTunedAnswer } from './answers';
+import type { SimClock } from './clock';
+import { toSec } from './clock';
+import { wrongAnswerRate } from './curves';
+import { approxTokens, contentText, messagesTokens } from './datasets';
+import { badRequest, modelNotFound } from './errors';
+import { newChatId } from './ids';
+import { baseModels, findBaseModel, ORG_ID } from './models';
+import { hash32 } from './random';
+import type { Store } from './store';
+import { deriveCheckpoints, deriveState, fineTunedModelOf } from './timeline';
+import type { JobRecord } from './types';
+
+type ResolvedModel = { kind: 'base'; id: string } | { kind: 'tuned'; id: string; job: JobRecord; epoch: number };
+
+export interface ApiModel {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+}
+
+export class ChatService {
+  private readonly indexes = new Map<string, Promise<ExampleIndex>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: SimClock,
+  ) {}
+
+  resolve(name: string): ResolvedModel {
+    if (findBaseModel(name)) return { kind: 'base', id: name };
+    if (name.startsWith('ft:')) {
+      const now = this.clock.nowMs();
+      for (const job of this.store.jobs.values()) {
+        const plan = job.validation?.ok ? job.validation.plan : null;
+        if (!plan) continue;
+        const ft = fineTunedModelOf(job);
+        if (name === ft && deriveState(job, now).status === 'succeeded') return { kind: 'tuned', id: name, job, epoch: plan.nEpochs };
+        if (name.startsWith(`${ft}:ckpt-step-`)) {
+          const ckpt = deriveCheckpoints(job, now).find((c) => c.model === name);
+          if (ckpt) return { kind: 'tuned', id: name, job, epoch: ckpt.step / plan.stepsPerEpoch };
+        }
+      }
+    }
+    throw modelNotFound(name);
+  }
+
+  listModels(): ApiModel[] {
+    const now = this.clock.nowMs();
+    const out: ApiModel[] = baseModels().map((m) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'system' }));
+    const jobs = [...this.store.jobs.values()].sort((a, b) => a.seq - b.seq);
+    for (const job of jobs) {
+      const state = deriveState(job, now);
+      for (const c of deriveCheckpoints(job, now).reverse()) out.push({ id: c.model, object: 'model', created: toSec(c.atMs), owned_by: ORG_ID });
+      if (state.status === 'succeeded' && state.endedAtMs !== null) {
+        out.push({ id: fineTunedModelOf(job), object: 'model', created: toSec(state.endedAtMs), owned_by: ORG_ID });
+      }
+    }
+    return out;
+  }
+
+  retrieveModel(name: string): ApiModel {
+    const found = this.listModels().find((m) => m.id === name);
+    if (!found) throw modelNotFound(name);
+    return found;
+  }
+
+  async complete(body: unknown): Promise<Record<string, unknown>> {
+    const req = parseChatRequest(body);
+    const model = this.resolve(req.model);
+    const query = req.messages
+      .filter((m) => m.role === 'system' || m.role === 'developer' || m.role === 'user')
+      .map((m) => m.content)
+      .join('\n');
+    let content: string;
+    if (model.kind === 'base') {
+      content = baseAnswer(query);
+    } else {
+      const plan = model.job.validation?.ok ? model.job.validation.plan : null;
+      const index = await this.index(model.job.id);
+      content = fineTunedAnswer(index, {
+        jobKey: `seed:${model.job.seed}`,
+        query,
+        wrongRate: plan ? wrongAnswerRate(model.job.seed, plan.bestEpoch, model.epoch) : 0,
+        temperature: req.temperature,
+        seed: req.seed,
+      });
+    }
+    let finishReason: 'stop' | 'length' = 'stop';
+    if (req.maxTokens !== null && approxTokens(content) > req.maxTokens) {
+      content = content.slice(0, req.maxTokens * 4);
+      finishReason = 'length';
+    }
+    const promptTokens = messagesTokens(req.messages);
+    const completionTokens = approxTokens(content);
+    return {
+      id: newChatId(),
+      object: 'chat.completion',
+      created: this.clock.nowSec(),
+      model: model.id,
+      choices: [
+        { index: 0, message: { role: 'assistant', content, refusal: null, annotations: [] }, logprobs: null, finish_reason: finishReason },
+      ],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+        prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      },
+      service_tier: 'default',
+      system_fingerprint: 'fp_tuneflow_local',
+    };
+  }
+
+  private index(jobId: string): Promise<ExampleIndex> {
+    let found = this.indexes.get(jobId);
+    if (!found) {
+      found = this.store.readExamples(jobId).then((examples) => new ExampleIndex(examples));
+      found.catch(() => this.indexes.delete(jobId));
+      this.indexes.set(jobId, found);
+    }
+    return found;
+  }
+}
+
+interface ChatRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  temperature: number;
+  seed: number;
+  maxTokens: number | null;
+}
+
+function parseChatRequest(body: unknown): ChatRequest {
+  if (!body || typeof body !== 'object') throw badRequest('The request body must be a JSON object.');
+  const b = body as Record<string, unknown>;
+  if (typeof b.model !== 'string' || b.model === '') throw badRequest('you must provide a model parameter', 'model', null);
+  if (!Array.isArray(b.messages) || b.messages.length === 0) {
+    throw badRequest("Invalid 'messages': empty array. Expected an array with minimum length 1.", 'messages', 'empty_array');
+  }
+  const messages = b.messages.map((m: unknown, i) => {
+    const msg = (m ?? {}) as { role?: unknown; content?: unknown };
+    if (typeof msg.role !== 'string') throw badRequest(`Missing required parameter: 'messages[${i}].role'.`, `messages[${i}].role`, 'missing_required_parameter');
+    return { role: msg.role, content: contentText(msg.content) ?? '' };
+  });
+  if (b.stream === true) throw badRequest('Streaming is not supported by the local backend; omit `stream`.', 'stream', 'unsupported_value');
+  if (b.n !== undefined && b.n !== null && b.n !== 1) throw badRequest("Invalid 'n': the local backend supports only n=1.", 'n', 'unsupported_value');
+  const temperature = b.temperature ?? 1;
+  if (typeof temperature !== 'number' || temperature < 0 || temperature > 2) {
+    throw badRequest(`Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got ${String(temperature)} instead.`, 'temperature', 'decimal_above_max_value');
+  }
+  const rawMax = b.max_completion_tokens ?? b.max_tokens ?? null;
+  if (rawMax !== null && (typeof rawMax !== 'number' || !Number.isInteger(rawMax) || rawMax < 1)) {
+    throw badRequest("Invalid 'max_tokens': expected a positive integer.", b.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens', 'invalid_value');
+  }
+  const seed = typeof b.seed === 'number' ? b.seed : hash32(String(b.model)) % 1000;
+  return { model: b.model, messages, temperature: temperature, seed, maxTokens: rawMax as number | null };
+}

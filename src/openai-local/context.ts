@@ -1,0 +1,28 @@
+// What route handlers share: store, clock, services, settings and counters of one backend instance.
+import type { Logger } from 'pino';
+import type { SimClock } from './clock';
+import type { JobService } from './jobs';
+import type { FaultInjector, RateLimiter } from './limits';
+import type { ChatService } from './chat';
+import type { RuntimeSettings } from './settings';
+import type { Stats } from './stats';
+import type { Store } from './store';
+
+export interface BackendContext {
+  store: Store;
+  clock: SimClock;
+  jobs: JobService;
+  chat: ChatService;
+  settings: RuntimeSettings;
+  stats: Stats;
+  limiter: RateLimiter;
+  faults: FaultInjector;
+  log: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** OpenAPI operationId of the route, used for stats and to tell /v1 operations apart. */
+    operationId?: string;
+  }
+}

@@ -1,0 +1,57 @@
+// OpenAI's error envelope: every non-2xx answer is { error: { message, type, param, code } }.
+
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string = 'invalid_request_error',
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toBody(): ErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null): ApiError =>
+  new ApiError(400, message, 'invalid_request_error', param, code);
+
+export const notFound = (message: string, param: string | null = null, code: string | null = null): ApiError =>
+  new ApiError(404, message, 'invalid_request_error', param, code);
+
+export const conflict = (message: string, param: string | null = null, code: string | null = null): ApiError =>
+  new ApiError(409, message, 'invalid_request_error', param, code);
+
+export const fileNotFound = (id: string): ApiError => notFound(`No such File object: ${id}`, 'id', null);
+
+export const jobNotFound = (id: string): ApiError =>
+  notFound(`Could not find fine tune: ${id}`, 'fine_tune_id', 'fine_tune_not_found');
+
+export const modelNotFound = (model: string): ApiError =>
+  notFound(`The model \`${model}\` does not exist or you do not have access to it.`, null, 'model_not_found');
+
+export const missingApiKey = (): ApiError =>
+  new ApiError(
+    401,
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). You can obtain an API key from https://platform.openai.com/account/api-keys.",
+    'invalid_request_error',
+    null,
+    null,
+  );
+
+export const invalidJson = (): ApiError =>
+  badRequest(
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+  );
+
+export const serverError = (): ApiError =>
+  new ApiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');

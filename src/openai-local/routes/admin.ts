@@ -1,0 +1,39 @@
+// /_admin: stats and runtime settings for tests and `tuneflow dev`; no auth, never rate-limited or faulted.
+import type { FastifyInstance } from 'fastify';
+import type { BackendContext } from '../context';
+import { badRequest } from '../errors';
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): void {
+  const settingsView = (): Record<string, unknown> => ({ ...ctx.settings });
+
+  app.get('/_admin/stats', async () => ({ ...ctx.stats.snapshot(), settings: settingsView() }));
+
+  app.post('/_admin/settings', async (request) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const { rpm, faultRate, failJobs, refuseFineTuning } = body;
+    if (rpm !== undefined && (typeof rpm !== 'number' || !Number.isFinite(rpm) || rpm < 0)) throw badRequest('rpm must be a number >= 0', 'rpm');
+    if (faultRate !== undefined && (typeof faultRate !== 'number' || faultRate < 0 || faultRate > 1)) throw badRequest('faultRate must be within 0..1', 'faultRate');
+    if (failJobs !== undefined && typeof failJobs !== 'boolean') throw badRequest('failJobs must be a boolean', 'failJobs');
+    if (refuseFineTuning !== undefined && typeof refuseFineTuning !== 'boolean') throw badRequest('refuseFineTuning must be a boolean', 'refuseFineTuning');
+    if (typeof rpm === 'number') {
+      ctx.settings.rpm = rpm;
+      ctx.limiter.setRpm(rpm);
+    }
+    if (typeof faultRate === 'number') ctx.settings.faultRate = faultRate;
+    if (typeof refuseFineTuning === 'boolean') ctx.settings.refuseFineTuning = refuseFineTuning;
+    if (typeof failJobs === 'boolean') {
+      const switchedOn = failJobs && !ctx.settings.failJobs;
+      ctx.settings.failJobs = failJobs;
+      if (switchedOn) await ctx.jobs.applyFailJobs();
+    }
+    ctx.log.info({ settings: settingsView() }, 'settings changed');
+    return { settings: settingsView() };
+  });
+
+  app.post('/_admin/reset-stats', async () => {
+    ctx.stats.reset();
+    return { ok: true };
+  });
+
+  app.get('/_admin/health', async () => ({ ok: true, simulatedNow: ctx.clock.nowSec() }));
+}

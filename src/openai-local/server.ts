@@ -1,0 +1,128 @@
+// Fastify app: /v1 gate (auth, rate limit, faults, counting), error envelope, routes.
+import multipart from '@fastify/multipart';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { BackendContext } from './context';
+import { ApiError, invalidJson, missingApiKey, serverError } from './errors';
+import { randomId } from './ids';
+import { registerAdminRoutes } from './routes/admin';
+import { registerChatRoutes } from './routes/chat';
+import { registerFileRoutes } from './routes/files';
+import { registerJobRoutes } from './routes/jobs';
+
+/** The provider's upload limit for a single file. */
+const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+
+export async function buildServer(ctx: BackendContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Per-request logs come from our onResponse hook at debug level, with the operation id.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 32 * 1024 * 1024,
+  });
+  const rateHeaders = new WeakMap<FastifyRequest, Record<string, string>>();
+
+  // Empty JSON bodies are fine (the SDK posts cancel/pause/resume without one).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(invalidJson(), undefined);
+    }
+  });
+  await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 10 } });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const op = request.routeOptions.config?.operationId;
+    if (!op) return;
+    ctx.stats.countRequest(op);
+    if (!/^Bearer\s+\S+/i.test(request.headers.authorization ?? '')) {
+      ctx.stats.unauthorized += 1;
+      throw missingApiKey();
+    }
+    const rate = ctx.limiter.take();
+    if (rate) {
+      rateHeaders.set(request, rate.headers);
+      if (!rate.allowed) {
+        ctx.stats.rateLimited += 1;
+        throw rateLimitError(ctx.settings.rpm, rate.retryAfterMs);
+      }
+    }
+    // Decided before the handler runs, so a failed request never changes state.
+    const fault = ctx.faults.decide(ctx.settings.faultRate);
+    if (!fault) return;
+    ctx.stats.countFault(fault.kind);
+    ctx.log.debug({ op, fault: fault.kind }, 'injecting fault');
+    switch (fault.kind) {
+      case 'rate_limit':
+        throw rateLimitError(ctx.settings.rpm, 1000);
+      case 'server_error':
+        throw serverError();
+      case 'unavailable':
+        throw new ApiError(503, 'The engine is currently overloaded, please try again later.', 'server_error', null, null);
+      case 'dropped_connection':
+        reply.hijack();
+        request.raw.socket.destroy();
+        return;
+      case 'slow':
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+        return;
+    }
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    const headers = rateHeaders.get(request);
+    if (headers) void reply.headers(headers);
+    // The SDK surfaces x-request-id as `_request_id`, handy in logs on both sides.
+    if (request.routeOptions.config?.operationId) {
+      void reply.header('x-request-id', randomId('req_', 32));
+      void reply.header('openai-processing-ms', String(Math.round(reply.elapsedTime)));
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const op = request.routeOptions.config?.operationId;
+    if (op) ctx.log.debug({ op, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    let api: ApiError;
+    if (err instanceof ApiError) {
+      api = err;
+    } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      api = invalidJson();
+    } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      api = new ApiError(err.statusCode, err.message, 'invalid_request_error', null, err.code ?? null);
+    } else {
+      ctx.log.error({ err, url: request.url }, 'unhandled error');
+      api = serverError();
+    }
+    return reply.status(api.status).headers(api.headers).send(api.toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const api = new ApiError(404, `Invalid URL (${request.method} ${request.url.split('?')[0] ?? ''})`);
+    return reply.status(404).send(api.toBody());
+  });
+
+  registerFileRoutes(app, ctx);
+  registerJobRoutes(app, ctx);
+  registerChatRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
+  return app;
+}
+
+/** 429 in the provider's wording, with retry-after (whole seconds, at least 1) and retry-after-ms. */
+function rateLimitError(rpm: number, retryAfterMs: number): ApiError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new ApiError(
+    429,
+    `Rate limit reached for requests in organization org-tuneflowlocal on requests per min (RPM): Limit ${rpm}. Please try again in ${seconds}s.`,
+    'requests',
+    null,
+    'rate_limit_exceeded',
+    { 'retry-after': String(seconds), 'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterMs))) },
+  );
+}

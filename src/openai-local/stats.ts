@@ -1,0 +1,42 @@
+// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, completed creates.
+import type { FaultKind } from './limits';
+
+export class Stats {
+  requests: Record<string, number> = {};
+  faults: Record<FaultKind, number> = this.emptyFaults();
+  rateLimited = 0;
+  unauthorized = 0;
+  created = { files: 0, jobs: 0 };
+
+  countRequest(operationId: string): void {
+    this.requests[operationId] = (this.requests[operationId] ?? 0) + 1;
+  }
+
+  countFault(kind: FaultKind): void {
+    this.faults[kind] += 1;
+  }
+
+  reset(): void {
+    this.requests = {};
+    this.faults = this.emptyFaults();
+    this.rateLimited = 0;
+    this.unauthorized = 0;
+    this.created = { files: 0, jobs: 0 };
+  }
+
+  snapshot(): Record<string, unknown> {
+    const injected = { ...this.faults };
+    const total = Object.values(injected).reduce((a, b) => a + b, 0);
+    return {
+      requests: { ...this.requests },
+      faults: { injected, total },
+      rateLimited: this.rateLimited,
+      unauthorized: this.unauthorized,
+      created: { ...this.created },
+    };
+  }
+
+  private emptyFaults(): Record<FaultKind, number> {
+    return { rate_limit: 0, server_error: 0, unavailable: 0, dropped_connection: 0, slow: 0 };
+  }
+}
