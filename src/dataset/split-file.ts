@@ -1,0 +1,155 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assignSplit, checkExample, DEFAULT_VALID_RATIO, ExampleGroupIndex, SPLIT_VALID, type SplitFileFacts, type SplitManifest } from '../domain/dataset';
+import { compactJsonLine, contentHashWords, isBlankLine, parseRawLine } from './analyse-line';
+import { DatasetFileError } from './errors';
+import { readLineBatches, type RawLine } from './line-reader';
+import { datasetFileSize } from './validate-file';
+
+export interface SplitOptions {
+  outDir: string;
+  seed: number;
+  /** Share of examples for validation; round(n × validRatio) of them. Default 0.2. */
+  validRatio?: number;
+}
+
+// Writes are gathered into buffers of about this size: one syscall per MB, not per line.
+const WRITE_BATCH_BYTES = 1 << 20;
+const LF = Buffer.from('\n');
+
+/** An output file written through a temporary name, hashed as it is written. */
+class SplitFileWriter {
+  private readonly stream: WriteStream;
+  private readonly hash: Hash = createHash('sha256');
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private failure: Error | null = null;
+  examples = 0;
+  bytes = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly tempPath: string,
+  ) {
+    this.stream = createWriteStream(tempPath);
+    this.stream.on('error', (err) => {
+      this.failure = err;
+    });
+  }
+
+  /** Copies the line: the caller's buffer may be a view of a read chunk. */
+  async writeLine(line: Buffer): Promise<void> {
+    this.pending.push(Buffer.from(line), LF);
+    this.pendingBytes += line.length + 1;
+    this.examples++;
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.pending.length === 0) return;
+    const data = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.hash.update(data);
+    this.bytes += data.length;
+    if (!this.stream.write(data)) await new Promise<void>((resolve, reject) => {
+      this.stream.once('drain', resolve);
+      this.stream.once('error', reject);
+    });
+  }
+
+  async close(): Promise<SplitFileFacts> {
+    await this.flush();
+    await new Promise<void>((resolve, reject) => {
+      this.stream.once('error', reject);
+      this.stream.end(() => resolve());
+    });
+    if (this.failure) throw this.failure;
+    await rename(this.tempPath, this.path);
+    return { path: this.path, examples: this.examples, sha256: this.hash.digest('hex'), bytes: this.bytes };
+  }
+
+  async discard(): Promise<void> {
+    this.stream.destroy();
+    await rm(this.tempPath, { force: true });
+  }
+}
+
+/** The example's compact JSON, null for a blank line; a format error throws, naming line and code. */
+function readExampleLine(path: string, raw: RawLine): Buffer | null {
+  const parsed = parseRawLine(raw);
+  if (parsed.kind === 'blank') return null;
+  if (parsed.kind === 'unreadable') throw new DatasetFileError(`${path} line ${raw.line} [${parsed.code}]: ${parsed.message}; validate the file first`, 'invalid_dataset', path, raw.line);
+  const firstError = checkExample(parsed.value).issues.find((i) => i.severity === 'error');
+  if (firstError) throw new DatasetFileError(`${path} line ${raw.line} [${firstError.code}]: ${firstError.message}; validate the file first`, 'invalid_dataset', path, raw.line);
+  return compactJsonLine(raw.bytes as Buffer);
+}
+
+/**
+ * Splits a chat JSONL file into train.jsonl and valid.jsonl in outDir: exactly round(n × validRatio)
+ * examples to validation (unless duplicate groups cannot fit), chosen by a keyed hash of (seed,
+ * content) so the split is the same on every machine, with identical examples kept on one side.
+ * Two streaming passes: hashes first, then the writes. Lines are written normalised (whitespace
+ * outside strings removed, LF, no BOM). Refuses a file with format errors, naming the first.
+ */
+export async function splitDatasetFile(path: string, opts: SplitOptions): Promise<SplitManifest> {
+  const validRatio = opts.validRatio ?? DEFAULT_VALID_RATIO;
+  await datasetFileSize(path);
+
+  // Pass 1: the content hash of every example, grouped.
+  const groups = new ExampleGroupIndex();
+  const sourceHash = createHash('sha256');
+  let blankLinesSkipped = 0;
+  for await (const batch of readLineBatches(path, sourceHash)) {
+    for (const raw of batch) {
+      const compact = readExampleLine(path, raw);
+      if (compact === null) blankLinesSkipped++;
+      else {
+        const [h0, h1, h2, h3] = contentHashWords(compact);
+        groups.add(h0, h1, h2, h3, raw.line);
+      }
+    }
+  }
+  const sourceSha256 = sourceHash.digest('hex');
+  const assignment = assignSplit(groups, opts.seed, validRatio);
+
+  // Pass 2: each example to its group's side.
+  await mkdir(opts.outDir, { recursive: true });
+  const suffix = `.tmp-${process.pid}`;
+  const trainPath = join(opts.outDir, 'train.jsonl');
+  const validPath = join(opts.outDir, 'valid.jsonl');
+  const train = new SplitFileWriter(trainPath, trainPath + suffix);
+  const valid = new SplitFileWriter(validPath, validPath + suffix);
+  try {
+    const secondHash = createHash('sha256');
+    for await (const batch of readLineBatches(path, secondHash)) {
+      for (const raw of batch) {
+        // Pass 1 parsed and checked every line; the sha256 comparison below catches a file that changed since.
+        if (raw.bytes === null || isBlankLine(raw.bytes)) continue;
+        const compact = compactJsonLine(raw.bytes);
+        const [h0, h1, h2, h3] = contentHashWords(compact);
+        const group = groups.find(h0, h1, h2, h3);
+        if (group === -1) throw new DatasetFileError(`${path} changed while it was being split (line ${raw.line})`, 'file_changed', path, raw.line);
+        await (assignment.sides[group] === SPLIT_VALID ? valid : train).writeLine(compact);
+      }
+    }
+    if (secondHash.digest('hex') !== sourceSha256) throw new DatasetFileError(`${path} changed while it was being split`, 'file_changed', path);
+    const [trainFacts, validFacts] = [await train.close(), await valid.close()];
+    return {
+      seed: opts.seed,
+      validRatio,
+      source: { path, sha256: sourceSha256, examples: assignment.examples },
+      train: trainFacts,
+      valid: validFacts,
+      targetValidExamples: assignment.targetValidExamples,
+      duplicates: { groups: assignment.duplicateGroupsKeptTogether, keptTogether: assignment.duplicateGroupsKeptTogether, leakage: 0 },
+      blankLinesSkipped,
+    };
+  } catch (err) {
+    await Promise.all([train.discard(), valid.discard()]);
+    throw err;
+  }
+}
