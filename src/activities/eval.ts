@@ -1,0 +1,257 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { access } from 'node:fs/promises';
+import type OpenAI from 'openai';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config';
+import { JudgeIsCandidateError, assertJudgeIsNotCandidate } from '../domain/eval/judge';
+import { planBatches } from '../domain/eval/subsample';
+import { validateCandidates } from '../domain/eval/summary';
+import type { EvalCandidate, EvalSummary, MetricName, RunFacts } from '../domain/run';
+import { ChatCaller } from '../eval/chat';
+import { batchPath, evalDir, evalSetPath, resultsPath } from '../eval/paths';
+import { prepareEvalSet } from '../eval/prepare';
+import { ProviderRateLimiter } from '../eval/rate-limiter';
+import { EvalSetMismatchError, runEvalBatch } from '../eval/runner';
+import { IncompleteEvaluationError, summarizeEvalRun } from '../eval/summarize';
+import { writeReportFiles } from '../report';
+import { runDir } from './artifacts';
+
+export interface EvalActivityDeps {
+  config: AppConfig;
+  logger: Logger;
+  provider: () => OpenAI;
+}
+
+export interface EvalBatchRange {
+  index: number;
+  start: number;
+  end: number;
+}
+
+export interface PrepareEvalInput {
+  runId: string;
+  /** The held-out split (valid.jsonl) or the user's --eval-file, as the worker sees it. */
+  sourcePath: string;
+  maxExamples?: number | undefined;
+  seed: number;
+  batchSize: number;
+}
+
+export interface PrepareEvalOutput {
+  evalSetPath: string;
+  examples: number;
+  skipped: number;
+  sha256: string;
+  batches: EvalBatchRange[];
+}
+
+export interface EvaluateBatchInput {
+  runId: string;
+  evalSetPath: string;
+  batch: EvalBatchRange;
+  candidates: EvalCandidate[];
+  judgeModel?: string | undefined;
+  seed: number;
+  maxTokens: number;
+  concurrency: number;
+}
+
+export interface EvaluateBatchOutput {
+  index: number;
+  examples: number;
+  failed: number;
+  /** Provider requests this attempt made (0 when the batch file was already complete). */
+  requests: number;
+}
+
+export interface SummarizeEvalInput {
+  runId: string;
+  candidates: EvalCandidate[];
+  seed: number;
+  primaryMetric?: MetricName | undefined;
+  minImprovement?: number | undefined;
+  judgeModel?: string | undefined;
+}
+
+export interface WriteRunReportOutput {
+  html: string;
+  markdown: string;
+  runJson: string;
+  runDir: string;
+}
+
+/** Progress an evaluateBatch attempt records, so a retry knows how far the last one got. */
+export interface EvaluateBatchHeartbeat {
+  done: number;
+}
+
+/** Keeps the activity visibly alive while it waits on the provider's rate limit. */
+const KEEPALIVE_HEARTBEAT_MS = 5_000;
+
+function nonRetryable(message: string, type: string, cause?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true, cause: cause instanceof Error ? cause : undefined });
+}
+
+/** Turns rule violations (bad candidates, a judge that is a candidate) into failures that retrying cannot fix. */
+function refuseBadCandidates(candidates: EvalCandidate[], judgeModel: string | undefined, primaryMetric?: MetricName): void {
+  if (primaryMetric === 'judge' && !judgeModel) throw nonRetryable('The judge metric can only be primary when a judge model is set.', 'InvalidEvalSettings');
+  try {
+    validateCandidates(candidates);
+    if (judgeModel) assertJudgeIsNotCandidate(judgeModel, candidates);
+  } catch (err) {
+    const type = err instanceof JudgeIsCandidateError ? 'JudgeIsCandidate' : 'InvalidEvalCandidates';
+    throw nonRetryable(err instanceof Error ? err.message : String(err), type, err);
+  }
+}
+
+function heartbeatDone(details: unknown): number | undefined {
+  const done = (details as Partial<EvaluateBatchHeartbeat> | undefined)?.done;
+  return typeof done === 'number' && Number.isInteger(done) && done >= 0 ? done : undefined;
+}
+
+/**
+ * Evaluation and report activities. The rate limiter and the chat caller live in this closure, one
+ * per worker process, so every batch running in the worker shares the provider's budget.
+ */
+/**
+ * Finished examples are kept in the batch file, so an attempt that made progress is not a reason to
+ * back off: the next attempt starts where this one stopped, after the provider's retry-after if any.
+ */
+function retrySoon(err: unknown): unknown {
+  if (!(err instanceof ApplicationFailure) || err.nonRetryable) return err;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.type ?? undefined,
+    nonRetryable: false,
+    details: err.details ? [...err.details] : undefined,
+    cause: err.cause,
+    nextRetryDelay: err.nextRetryDelay ?? '1 second',
+  });
+}
+
+export function createEvalActivities(deps: EvalActivityDeps) {
+  const { config, logger } = deps;
+  const log = logger.child({ component: 'eval' });
+  const limiter = new ProviderRateLimiter({ logger: log });
+  let caller: ChatCaller | undefined;
+  // Built on first use: a worker that never evaluates needs no provider key.
+  const chatCaller = () => (caller ??= new ChatCaller({ client: deps.provider(), limiter, logger: log }));
+
+  return {
+    async prepareEval(input: PrepareEvalInput): Promise<PrepareEvalOutput> {
+      try {
+        await access(input.sourcePath);
+      } catch {
+        throw nonRetryable(`Eval file ${input.sourcePath} does not exist or cannot be read by the worker`, 'EvalFileNotFound');
+      }
+      const prepared = await prepareEvalSet({
+        sourcePath: input.sourcePath,
+        outPath: evalSetPath(config.artifactsDir, input.runId),
+        maxExamples: input.maxExamples,
+        seed: input.seed,
+      });
+      log.info(
+        { runId: input.runId, examples: prepared.examples, skipped: prepared.skipped, skippedReasons: prepared.skippedReasons, batchSize: input.batchSize },
+        'eval set prepared',
+      );
+      if (prepared.examples === 0) {
+        throw nonRetryable(
+          `No usable eval examples in ${input.sourcePath}: every line needs messages ending in an assistant answer with text (${prepared.skipped} skipped).`,
+          'EvalSetEmpty',
+        );
+      }
+      return {
+        evalSetPath: prepared.path,
+        examples: prepared.examples,
+        skipped: prepared.skipped,
+        sha256: prepared.sha256,
+        batches: planBatches(prepared.examples, input.batchSize),
+      };
+    },
+
+    async evaluateBatch(input: EvaluateBatchInput): Promise<EvaluateBatchOutput> {
+      refuseBadCandidates(input.candidates, input.judgeModel);
+      const ctx = Context.current();
+      const previous = heartbeatDone(ctx.info.heartbeatDetails);
+      let done = previous ?? 0;
+      let progressed = false;
+      const keepalive = setInterval(() => ctx.heartbeat({ done } satisfies EvaluateBatchHeartbeat), KEEPALIVE_HEARTBEAT_MS);
+      keepalive.unref();
+      const batchLog = log.child({ runId: input.runId, batch: input.batch.index, attempt: ctx.info.attempt });
+      try {
+        const outcome = await runEvalBatch(
+          {
+            evalSetPath: input.evalSetPath,
+            batchPath: batchPath(config.artifactsDir, input.runId, input.batch.index),
+            start: input.batch.start,
+            end: input.batch.end,
+            candidates: input.candidates,
+            judgeModel: input.judgeModel ?? null,
+            seed: input.seed,
+            maxTokens: input.maxTokens,
+            concurrency: input.concurrency,
+          },
+          {
+            caller: chatCaller(),
+            logger: batchLog,
+            signal: ctx.cancellationSignal,
+            heartbeatDone: previous,
+            onExampleDone: (finished) => {
+              done = finished;
+              progressed = true;
+              ctx.heartbeat({ done } satisfies EvaluateBatchHeartbeat);
+            },
+          },
+        );
+        batchLog.info({ examples: outcome.examples, failed: outcome.failed, requests: outcome.requests, resumed: outcome.resumed }, 'eval batch finished');
+        return { index: input.batch.index, examples: outcome.examples, failed: outcome.failed, requests: outcome.requests };
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) {
+          batchLog.info({ done }, 'eval batch cancelled; finished examples stay in the batch file');
+          throw ctx.cancellationSignal.reason instanceof CancelledFailure ? ctx.cancellationSignal.reason : new CancelledFailure('eval batch cancelled');
+        }
+        if (err instanceof JudgeIsCandidateError) throw nonRetryable(err.message, 'JudgeIsCandidate', err);
+        if (err instanceof EvalSetMismatchError) throw nonRetryable(err.message, 'EvalSetMismatch', err);
+        throw progressed ? retrySoon(err) : err;
+      } finally {
+        clearInterval(keepalive);
+      }
+    },
+
+    async summarizeEval(input: SummarizeEvalInput): Promise<EvalSummary> {
+      refuseBadCandidates(input.candidates, input.judgeModel, input.primaryMetric);
+      try {
+        const summary = await summarizeEvalRun({
+          evalDir: evalDir(config.artifactsDir, input.runId),
+          evalSetPath: evalSetPath(config.artifactsDir, input.runId),
+          resultsPath: resultsPath(config.artifactsDir, input.runId),
+          candidates: input.candidates,
+          seed: input.seed,
+          primaryMetric: input.primaryMetric,
+          minImprovement: input.minImprovement,
+          judgeModel: input.judgeModel ?? null,
+        });
+        log.info(
+          { runId: input.runId, examples: summary.examples, failed: summary.failedExamples, recommended: summary.recommended, beatsBase: summary.beatsBase, gate: summary.gate?.outcome ?? null },
+          'evaluation summarised',
+        );
+        return summary;
+      } catch (err) {
+        if (err instanceof IncompleteEvaluationError) throw nonRetryable(err.message, 'EvalIncomplete', err);
+        throw err;
+      }
+    },
+
+    async writeRunReport(input: { facts: RunFacts }): Promise<WriteRunReportOutput> {
+      const dir = runDir(config.artifactsDir, input.facts.workflowId);
+      // The workflow cannot read the worker's environment; the endpoint it evaluated against is known here.
+      const facts: RunFacts = { ...input.facts, provider: { baseURL: input.facts.provider.baseURL ?? config.provider.baseURL ?? null } };
+      const written = await writeReportFiles({ facts, runDir: dir, writeRunJson: true });
+      log.info({ runId: facts.workflowId, html: written.html, markdown: written.markdown }, 'run report written');
+      return { html: written.html, markdown: written.markdown, runJson: written.runJson as string, runDir: dir };
+    },
+  };
+}
+
+export type EvalActivities = ReturnType<typeof createEvalActivities>;

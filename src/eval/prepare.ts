@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { extractEvalExample, type EvalExample } from '../domain/eval/types';
+import { selectSubsample } from '../domain/eval/subsample';
+import { readJsonl } from './jsonl';
+
+export interface PrepareEvalSetOptions {
+  sourcePath: string;
+  outPath: string;
+  maxExamples?: number | undefined;
+  seed: number;
+}
+
+export interface PreparedEvalSet {
+  path: string;
+  examples: number;
+  /** Lines that could not be scored (bad JSON, no messages, no assistant text, no prompt). */
+  skipped: number;
+  skippedReasons: Record<string, number>;
+  sha256: string;
+}
+
+/**
+ * Builds eval-set.jsonl from a chat JSONL: one row per usable line with the prompt (messages before
+ * the last assistant message) and the reference (that message's text). Two streaming passes: the
+ * first counts usable lines so `maxExamples` can be a seeded subsample of them, the second writes.
+ * Written through a temp file and a rename, so a retried activity never sees half a file.
+ */
+export async function prepareEvalSet(options: PrepareEvalSetOptions): Promise<PreparedEvalSet> {
+  const skippedReasons: Record<string, number> = {};
+  let usable = 0;
+  for await (const line of readJsonl(options.sourcePath)) {
+    const extracted = line.error === null ? extractEvalExample(line.value) : ({ ok: false, reason: 'invalid_json' } as const);
+    if (extracted.ok) usable++;
+    else skippedReasons[extracted.reason] = (skippedReasons[extracted.reason] ?? 0) + 1;
+  }
+  const chosen = new Set(selectSubsample(usable, options.maxExamples, options.seed));
+
+  await mkdir(path.dirname(options.outPath), { recursive: true });
+  const tmp = `${options.outPath}.${process.pid}.tmp`;
+  const out = createWriteStream(tmp, { encoding: 'utf8' });
+  const hash = createHash('sha256');
+  let usableIndex = 0;
+  let written = 0;
+  try {
+    for await (const line of readJsonl(options.sourcePath)) {
+      if (line.error !== null) continue;
+      const extracted = extractEvalExample(line.value);
+      if (!extracted.ok) continue;
+      if (chosen.has(usableIndex++)) {
+        const row: EvalExample = { index: written++, sourceLine: line.lineNumber, prompt: extracted.prompt, reference: extracted.reference };
+        const text = `${JSON.stringify(row)}\n`;
+        hash.update(text);
+        if (!out.write(text)) await once(out, 'drain');
+      }
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  await rename(tmp, options.outPath);
+  const skipped = Object.values(skippedReasons).reduce((a, b) => a + b, 0);
+  return { path: options.outPath, examples: written, skipped, skippedReasons, sha256: hash.digest('hex') };
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareEvalSet } from '../../../src/eval/prepare';
+import { dropTrailingPartialLine } from '../../../src/eval/jsonl';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tuneflow-prepare-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const chat = (q: string, a: string | null) => JSON.stringify({ messages: [{ role: 'user', content: q }, ...(a === null ? [] : [{ role: 'assistant', content: a }])] });
+
+describe('prepareEvalSet', () => {
+  it('writes prompt/reference rows, counts skipped lines and hashes what it wrote', async () => {
+    const source = path.join(dir, 'valid.jsonl');
+    await writeFile(source, [chat('q1', 'a1'), '{not json', chat('q2', null), '', chat('q3', 'a3')].join('\n') + '\n');
+    const out = path.join(dir, 'eval', 'eval-set.jsonl');
+    const prepared = await prepareEvalSet({ sourcePath: source, outPath: out, seed: 1 });
+    const text = await readFile(out, 'utf8');
+    const rows = text.trim().split('\n').map((l) => JSON.parse(l) as { index: number; sourceLine: number; reference: string; prompt: unknown[] });
+    expect(prepared).toMatchObject({ path: out, examples: 2, skipped: 2, skippedReasons: { invalid_json: 1, no_assistant_text: 1 } });
+    expect(prepared.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+    expect(rows.map((r) => [r.index, r.sourceLine, r.reference])).toEqual([
+      [0, 1, 'a1'],
+      [1, 5, 'a3'],
+    ]);
+    expect(rows[0]?.prompt).toEqual([{ role: 'user', content: 'q1' }]);
+  });
+
+  it('subsamples maxExamples deterministically for a seed', async () => {
+    const source = path.join(dir, 'many.jsonl');
+    await writeFile(source, Array.from({ length: 40 }, (_, i) => chat(`q${i}`, `a${i}`)).join('\n'));
+    const run = async (seed: number, name: string) => {
+      const p = await prepareEvalSet({ sourcePath: source, outPath: path.join(dir, name), maxExamples: 10, seed });
+      return { p, text: await readFile(p.path, 'utf8') };
+    };
+    const a = await run(5, 'a.jsonl');
+    const b = await run(5, 'b.jsonl');
+    const c = await run(6, 'c.jsonl');
+    expect(a.p.examples).toBe(10);
+    expect(a.text).toBe(b.text);
+    expect(a.p.sha256).toBe(b.p.sha256);
+    expect(c.text).not.toBe(a.text);
+  });
+});
+
+describe('dropTrailingPartialLine', () => {
+  it('cuts an interrupted last line and leaves complete files alone', async () => {
+    const file = path.join(dir, 'partial.jsonl');
+    await writeFile(file, '{"a":1}\n{"b":2}\n{"c":');
+    expect(await dropTrailingPartialLine(file)).toBe(5);
+    expect(await readFile(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
+    expect(await dropTrailingPartialLine(file)).toBe(0);
+    await writeFile(file, '{"only":');
+    expect(await dropTrailingPartialLine(file)).toBe(8);
+    expect(await readFile(file, 'utf8')).toBe('');
+  });
+});
