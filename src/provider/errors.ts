@@ -18,7 +18,7 @@ function advice(status: number | undefined, operation: string): string {
     case 401:
       return 'Check OPENAI_API_KEY (and OPENAI_BASE_URL if you use another OpenAI-compatible provider).';
     case 403:
-      return `The provider refused ${operation}: this key's organization or project is not allowed to do it. ` +
+      return `The provider refused ${operation.charAt(0).toLowerCase()}${operation.slice(1)}: this key's organization or project is not allowed to do it. ` +
         'Ask the account owner to enable fine-tuning for the project, use a key that has it, or point ' +
         'OPENAI_BASE_URL at another OpenAI-compatible provider.';
     case 404:

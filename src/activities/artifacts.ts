@@ -1,0 +1,16 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Every run keeps its files in one folder named by its workflow id. */
+export function runDir(artifactsDir: string, runId: string): string {
+  if (!/^[A-Za-z0-9._:-]+$/.test(runId)) throw new Error(`Run id ${JSON.stringify(runId)} has characters unsafe for a folder name`);
+  return path.join(artifactsDir, runId);
+}
+
+/** Writes through a temp file and a rename, so a killed worker never leaves half a file behind. */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}

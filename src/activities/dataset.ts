@@ -1,0 +1,84 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { validationFailureMessage, type SplitManifest } from '../domain/dataset';
+import { splitDatasetFile, validateDatasetFile } from '../dataset';
+import { runDir, writeFileAtomic } from './artifacts';
+import { nonRetryable } from './provider-jobs';
+
+export interface DatasetDeps {
+  artifactsDir: string;
+  logger: Logger;
+}
+
+/** What the workflow keeps of a validation: counts and figures, never lines of the dataset. */
+export interface ValidationSummary {
+  valid: boolean;
+  examples: number;
+  sha256: string;
+  bytes: number;
+  errorCounts: Record<string, number>;
+  warningCounts: Record<string, number>;
+  estimatedCostUsd: number;
+  chargedTokens: number;
+  epochs: number;
+  /** Why the run must stop before anything is uploaded, or null when it may go on. */
+  failureMessage: string | null;
+  reportPath: string;
+}
+
+async function assertReadable(file: string): Promise<void> {
+  try {
+    await access(file);
+  } catch {
+    throw nonRetryable(`Dataset ${file} does not exist or cannot be read by the worker`, 'DatasetNotFound');
+  }
+}
+
+export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
+  return {
+    async validateDataset(req: {
+      runId: string;
+      datasetPath: string;
+      model: string;
+      allowTruncation: boolean;
+      budgetUsd?: number | undefined;
+      validRatio: number;
+      seed: number;
+    }): Promise<ValidationSummary> {
+      await assertReadable(req.datasetPath);
+      const report = await validateDatasetFile(req.datasetPath, {
+        model: req.model,
+        allowTruncation: req.allowTruncation,
+        budgetUsd: req.budgetUsd,
+        validRatio: req.validRatio,
+        seed: req.seed,
+      });
+      const reportPath = path.join(runDir(artifactsDir, req.runId), 'validation.json');
+      await writeFileAtomic(reportPath, JSON.stringify(report, null, 2));
+      const failureMessage = validationFailureMessage(report, req.budgetUsd);
+      logger.info({ runId: req.runId, examples: report.examples, valid: report.valid, errors: report.errorCounts }, 'dataset validated');
+      return {
+        valid: report.valid,
+        examples: report.examples,
+        sha256: report.sha256,
+        bytes: report.bytes,
+        errorCounts: report.errorCounts,
+        warningCounts: report.warningCounts,
+        estimatedCostUsd: report.estimatedCostUsd,
+        chargedTokens: report.chargedTokens,
+        epochs: report.epochs,
+        failureMessage: failureMessage ? `${req.datasetPath}: ${failureMessage}` : null,
+        reportPath,
+      };
+    },
+
+    async splitDataset(req: { runId: string; datasetPath: string; seed: number; validRatio: number }): Promise<SplitManifest> {
+      await assertReadable(req.datasetPath);
+      const outDir = path.join(runDir(artifactsDir, req.runId), 'split');
+      const manifest = await splitDatasetFile(req.datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio });
+      logger.info({ runId: req.runId, train: manifest.train.examples, valid: manifest.valid.examples }, 'dataset split');
+      return manifest;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type OpenAI from 'openai';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config';
+import { createDatasetActivities } from './dataset';
+import { createEvalActivities } from './eval';
+import { createProviderJobActivities } from './provider-jobs';
+
+export interface ActivityDeps {
+  config: AppConfig;
+  logger: Logger;
+  /** Builds the provider client; injected so tests and other providers come in through one seam. */
+  provider: () => OpenAI;
+}
+
+/** Every side effect of a run, built from injected dependencies; the worker registers the result. */
+export function createActivities(deps: ActivityDeps) {
+  const { artifactsDir } = deps.config;
+  return {
+    ...createDatasetActivities({ artifactsDir, logger: deps.logger }),
+    ...createProviderJobActivities({ artifactsDir, logger: deps.logger, provider: deps.provider }),
+    ...createEvalActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

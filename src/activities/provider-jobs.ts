@@ -1,0 +1,237 @@
+import { createReadStream } from 'node:fs';
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type OpenAI from 'openai';
+import { toFile } from 'openai';
+import type { Logger } from 'pino';
+import type { CheckpointSummary } from '../domain/checkpoints';
+import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
+import { isTerminalJobStatus } from '../domain/stages';
+import { callProvider } from '../provider/errors';
+import { runDir } from './artifacts';
+
+export interface ProviderJobDeps {
+  artifactsDir: string;
+  logger: Logger;
+  provider: () => OpenAI;
+}
+
+export interface UploadRequest {
+  runId: string;
+  role: 'train' | 'valid';
+  path: string;
+  sha256: string;
+  examples: number;
+  bytes: number;
+}
+
+export interface JobRequest {
+  workflowId: string;
+  /** First run id of the workflow: stays the same across continue-as-new, differs when an id is reused. */
+  runId: string;
+  model: string;
+  trainingFileId: string;
+  validationFileId: string;
+  seed: number;
+  suffix?: string | undefined;
+  hyperparameters?: Record<string, unknown> | undefined;
+}
+
+export interface JobError {
+  code: string | null;
+  message: string;
+  param: string | null;
+}
+
+export interface JobPoll {
+  status: string;
+  fineTunedModel: string | null;
+  trainedTokens: number | null;
+  estimatedFinish: number | null;
+  hyperparameters: Record<string, unknown> | null;
+  error: JobError | null;
+  newEvents: number;
+  lastEventId: string | null;
+  /** Newest metrics seen in this poll; null fields when this poll brought none. */
+  latest: LatestMetrics;
+}
+
+export const JOB_METADATA_KEYS = { workflowId: 'tuneflow_workflow_id', runId: 'tuneflow_run_id' } as const;
+
+/** The provider has no idempotency key, so the file name carries run, role and content hash. */
+export function uploadFilename(runId: string, role: string, sha256: string): string {
+  return `tuneflow-${runId}-${role}-${sha256.slice(0, 16)}.jsonl`;
+}
+
+interface MetricsRow {
+  step: number;
+  trainLoss: number | null;
+  trainAccuracy: number | null;
+  validLoss: number | null;
+  validAccuracy: number | null;
+  fullValidLoss: number | null;
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function metricsRow(event: OpenAI.FineTuning.Jobs.FineTuningJobEvent): MetricsRow | null {
+  if (event.type !== 'metrics' || !event.data || typeof event.data !== 'object') return null;
+  const d = event.data as Record<string, unknown>;
+  const step = num(d.step);
+  if (step === null) return null;
+  return {
+    step,
+    trainLoss: num(d.train_loss),
+    trainAccuracy: num(d.train_mean_token_accuracy),
+    validLoss: num(d.valid_loss),
+    validAccuracy: num(d.valid_mean_token_accuracy),
+    fullValidLoss: num(d.full_valid_loss),
+  };
+}
+
+async function lastRecordedStep(file: string): Promise<number> {
+  try {
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    const last = lines.at(-1);
+    return last ? (JSON.parse(last) as MetricsRow).step : -1;
+  } catch {
+    return -1;
+  }
+}
+
+export function createProviderJobActivities({ artifactsDir, logger, provider }: ProviderJobDeps) {
+  return {
+    /** Uploads one split file unless an earlier attempt of this run already did. */
+    async uploadTrainingFile(req: UploadRequest): Promise<UploadedFile> {
+      const client = provider();
+      const filename = uploadFilename(req.runId, req.role, req.sha256);
+      const existing = await callProvider('Listing uploaded files', async () => {
+        for await (const f of client.files.list({ purpose: 'fine-tune', order: 'desc', limit: 100 })) {
+          if (f.filename === filename && f.status !== 'error') return f;
+        }
+        return undefined;
+      });
+      const file =
+        existing ??
+        (await callProvider(`Uploading ${req.role} file`, async () =>
+          client.files.create({
+            file: await toFile(createReadStream(req.path), filename, { type: 'application/jsonl' }),
+            purpose: 'fine-tune',
+          }),
+        ));
+      logger.info({ runId: req.runId, role: req.role, fileId: file.id, reused: existing !== undefined }, 'training file ready');
+      return { fileId: file.id, filename, sha256: req.sha256, examples: req.examples, bytes: req.bytes };
+    },
+
+    /** Creates the job, or finds the one an earlier attempt created: jobs are tagged with the workflow. */
+    async createFineTuningJob(req: JobRequest): Promise<{ jobId: string; status: string; reused: boolean }> {
+      const client = provider();
+      const found = await findJobForRun(client, req.workflowId, req.runId);
+      if (found) {
+        logger.info({ workflowId: req.workflowId, jobId: found.id }, 'fine-tuning job already exists for this run');
+        return { jobId: found.id, status: found.status, reused: true };
+      }
+      const job = await callProvider('Creating the fine-tuning job', () =>
+        client.fineTuning.jobs.create({
+          model: req.model,
+          training_file: req.trainingFileId,
+          validation_file: req.validationFileId,
+          seed: req.seed,
+          ...(req.suffix ? { suffix: req.suffix } : {}),
+          metadata: { [JOB_METADATA_KEYS.workflowId]: req.workflowId, [JOB_METADATA_KEYS.runId]: req.runId },
+          method: { type: 'supervised', supervised: { hyperparameters: req.hyperparameters ?? {} } },
+        }),
+      );
+      logger.info({ workflowId: req.workflowId, jobId: job.id }, 'fine-tuning job created');
+      return { jobId: job.id, status: job.status, reused: false };
+    },
+
+    /** One look at the job: its status and the events since the last one the workflow has seen. */
+    async pollFineTuningJob(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
+      const client = provider();
+      const job = await callProvider('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(req.jobId));
+      const fresh = await callProvider('Listing job events', async () => {
+        const events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
+        // Events come newest first; read back until the one seen last time.
+        for await (const ev of client.fineTuning.jobs.listEvents(req.jobId, { limit: 100 })) {
+          if (ev.id === req.lastEventId) break;
+          events.push(ev);
+        }
+        return events.reverse();
+      });
+      const rows = fresh.map(metricsRow).filter((r): r is MetricsRow => r !== null);
+      const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
+      const since = await lastRecordedStep(metricsFile);
+      const newRows = rows.filter((r) => r.step > since);
+      if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null };
+      for (const r of rows) {
+        latest.step = r.step;
+        latest.trainLoss = r.trainLoss ?? latest.trainLoss;
+        latest.validLoss = r.validLoss ?? latest.validLoss;
+        latest.fullValidLoss = r.fullValidLoss ?? latest.fullValidLoss;
+      }
+      const err = job.error && job.error.message ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null;
+      return {
+        status: job.status,
+        fineTunedModel: job.fine_tuned_model ?? null,
+        trainedTokens: job.trained_tokens ?? null,
+        estimatedFinish: job.estimated_finish ?? null,
+        hyperparameters: (job.method?.supervised?.hyperparameters ?? job.hyperparameters ?? null) as Record<string, unknown> | null,
+        error: err,
+        newEvents: fresh.length,
+        lastEventId: fresh.at(-1)?.id ?? req.lastEventId,
+        latest,
+      };
+    },
+
+    async listJobCheckpoints(req: { jobId: string }): Promise<CheckpointSummary[]> {
+      const client = provider();
+      return callProvider('Listing checkpoints', async () => {
+        const out: CheckpointSummary[] = [];
+        for await (const c of client.fineTuning.jobs.checkpoints.list(req.jobId, { limit: 100 })) {
+          out.push({
+            model: c.fine_tuned_model_checkpoint,
+            step: c.step_number,
+            fullValidLoss: num(c.metrics.full_valid_loss),
+            fullValidMeanTokenAccuracy: num(c.metrics.full_valid_mean_token_accuracy),
+          });
+        }
+        return out.sort((a, b) => a.step - b.step);
+      });
+    },
+
+    /**
+     * Cancels the run's provider job. Called from the workflow (never from an activity's own
+     * cancellation, which a worker shutdown raises too). Finds the job by tag when the workflow
+     * was cancelled before it learnt the id.
+     */
+    async cancelFineTuningJob(req: { workflowId: string; runId: string; jobId: string | null }): Promise<{ jobId: string; status: string } | null> {
+      const client = provider();
+      const jobId = req.jobId ?? (await findJobForRun(client, req.workflowId, req.runId))?.id;
+      if (!jobId) return null;
+      const job = await callProvider('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(jobId));
+      if (isTerminalJobStatus(job.status)) return { jobId, status: job.status };
+      const cancelled = await callProvider('Cancelling the fine-tuning job', () => client.fineTuning.jobs.cancel(jobId));
+      logger.info({ workflowId: req.workflowId, jobId, status: cancelled.status }, 'fine-tuning job cancelled');
+      return { jobId, status: cancelled.status };
+    },
+  };
+}
+
+async function findJobForRun(client: OpenAI, workflowId: string, runId: string) {
+  return callProvider('Looking for an existing job', async () => {
+    for await (const job of client.fineTuning.jobs.list({ metadata: { [JOB_METADATA_KEYS.workflowId]: workflowId }, limit: 20 })) {
+      if (job.metadata?.[JOB_METADATA_KEYS.runId] === runId) return job;
+    }
+    return undefined;
+  });
+}
+
+/** A refusal that no retry will change, named so it can be told apart in the Temporal UI. */
+export function nonRetryable(message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true });
+}

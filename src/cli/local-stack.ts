@@ -1,0 +1,66 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config';
+import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../openai-local';
+import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
+import { createWorker, installTemporalLogging } from '../worker';
+
+/** Temporal, the local backend and (optionally) a worker, started together and stopped in reverse. */
+export interface LocalStack {
+  server: DevServer;
+  backend: LocalBackend;
+  config: AppConfig;
+  client: Client;
+  worker: Worker | null;
+  workerDone: Promise<void> | null;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(opts: {
+  config: AppConfig;
+  logger: Logger;
+  server: DevServerOptions;
+  backend: LocalBackendOptions;
+  worker: boolean;
+  taskQueue?: string;
+}): Promise<LocalStack> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => opts.logger.warn({ err }, 'error while stopping'));
+    stops.length = 0;
+  };
+  try {
+    const server = await startDevServer(opts.server);
+    stops.push(() => server.stop());
+    const backend = await startLocalBackend(opts.backend);
+    stops.push(() => backend.close());
+    const config: AppConfig = {
+      ...opts.config,
+      temporal: { ...opts.config.temporal, address: server.address, uiUrl: server.uiUrl, taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue },
+      provider: { apiKey: opts.config.provider.apiKey ?? 'tuneflow-local', baseURL: backend.url },
+    };
+    const connection = await Connection.connect({ address: server.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    let worker: Worker | null = null;
+    let workerDone: Promise<void> | null = null;
+    if (opts.worker) {
+      installTemporalLogging(opts.logger);
+      const workerConnection = await NativeConnection.connect({ address: server.address });
+      stops.push(() => workerConnection.close());
+      const w = await createWorker({ config, logger: opts.logger, connection: workerConnection });
+      worker = w;
+      workerDone = w.run();
+      const done = workerDone;
+      stops.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await done;
+      });
+    }
+    return { server, backend, config, client, worker, workerDone, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

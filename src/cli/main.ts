@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { UsageError } from './context';
+import { register as cancel } from './cancel';
+import { register as demo } from './demo';
+import { register as dev } from './dev';
+import { register as openaiLocal } from './openai-local';
+import { register as report } from './report';
+import { register as run } from './run';
+import { register as status } from './status';
+import { register as validate } from './validate';
+import { register as worker } from './worker';
+
+export function buildProgram(): Command {
+  const program = new Command('tuneflow')
+    .description('Fine-tuning of chat models as durable Temporal workflows')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const registerCommand of [validate, run, status, cancel, report, worker, dev, demo, openaiLocal]) registerCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof UsageError) {
+      console.error(`tuneflow: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`tuneflow: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,66 @@
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from './activities';
+import type { AppConfig } from './config';
+import { createProviderClient } from './provider/client';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+let runtimeInstalled = false;
+
+/** Routes the Temporal SDK's own logs through pino, once per process. */
+export function installTemporalLogging(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdk = logger.child({ component: 'temporal' });
+  Runtime.install({
+    logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
+      const fields = meta ?? {};
+      if (level === 'ERROR') sdk.error(fields, message);
+      else if (level === 'WARN') sdk.warn(fields, message);
+      else if (level === 'INFO') sdk.info(fields, message);
+      else sdk.debug(fields, message);
+    }),
+  });
+}
+
+export interface WorkerSetup {
+  config: AppConfig;
+  logger: Logger;
+  connection: NativeConnection;
+  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export async function createWorker({ config, logger, connection, workflowBundle }: WorkerSetup): Promise<Worker> {
+  const activities = createActivities({
+    config,
+    logger,
+    provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL }),
+  });
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities,
+    // Lets in-flight activities finish or heartbeat their progress before the process exits.
+    shutdownGraceTime: '10 seconds',
+  });
+}
+
+/** `tuneflow worker`: runs until SIGINT or SIGTERM, then drains and exits. */
+export async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
+  installTemporalLogging(logger);
+  if (!config.provider.apiKey) throw new Error('OPENAI_API_KEY is not set: the worker needs it to reach the provider.');
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  try {
+    const worker = await createWorker({ config, logger, connection });
+    logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, provider: config.provider.baseURL ?? 'https://api.openai.com/v1' }, 'worker started');
+    await worker.run();
+    logger.info('worker stopped');
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,1 @@
+export { fineTunePipeline, progressQuery } from './pipeline';

@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import OpenAI from 'openai';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { createActivities } from '../../src/activities';
+import type { AppConfig } from '../../src/config';
+import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../../src/openai-local';
+import { createProviderClient } from '../../src/provider/client';
+import { WORKFLOWS_PATH } from '../../src/worker';
+
+export const TEST_API_KEY = 'test-key';
+export const SAMPLE_DATASET = path.resolve('data/sample/support-conversations.jsonl');
+export const silentLogger = pino({ level: 'silent' });
+
+/** The real Temporal dev server from the CLI the global setup found or built. */
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  quietSdkLogs();
+  const cliPath = inject('temporalCliPath');
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: cliPath ? { type: 'existing-path', path: cliPath } : { type: 'cached-download' },
+      searchAttributes: [...TUNEFLOW_SEARCH_ATTRIBUTES],
+    },
+  });
+}
+
+let runtimeInstalled = false;
+/** The SDK logs every worker state change and every expected activity failure; tests only want errors. */
+function quietSdkLogs(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundling takes seconds: once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  return bundle;
+}
+
+export interface Backend extends LocalBackend {
+  stateDir: string;
+  openai: OpenAI;
+  stats(): Promise<BackendStats>;
+  settings(s: Partial<Pick<LocalBackendOptions, 'rpm' | 'faultRate' | 'failJobs' | 'refuseFineTuning'>>): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface BackendStats {
+  requests: Record<string, number>;
+  created: { files: number; jobs: number };
+  faults: unknown;
+  settings: unknown;
+}
+
+/** The project's local OpenAI-compatible backend, over HTTP on a free loopback port. */
+export async function startBackend(opts: Partial<LocalBackendOptions> = {}): Promise<Backend> {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-backend-'));
+  const backend = await startLocalBackend({ port: 0, stateDir, ...opts });
+  const admin = backend.url.replace(/\/v1$/, '/_admin');
+  return {
+    ...backend,
+    stateDir,
+    openai: new OpenAI({ apiKey: TEST_API_KEY, baseURL: backend.url, maxRetries: 0 }),
+    async stats() {
+      return (await (await fetch(`${admin}/stats`)).json()) as BackendStats;
+    },
+    async settings(s) {
+      const res = await fetch(`${admin}/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(s) });
+      if (!res.ok) throw new Error(`settings: ${res.status}`);
+    },
+    async dispose() {
+      await backend.close();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function testConfig(env: TestWorkflowEnvironment, backendUrl: string, artifactsDir: string, taskQueue: string): AppConfig {
+  return {
+    temporal: { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://127.0.0.1:8233' },
+    provider: { apiKey: TEST_API_KEY, baseURL: backendUrl },
+    home: artifactsDir,
+    artifactsDir,
+    logLevel: 'silent',
+  };
+}
+
+/** A worker in this process, with the real activities pointed at the local backend. */
+export async function createTestWorker(env: TestWorkflowEnvironment, config: AppConfig): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({
+      config,
+      logger: silentLogger,
+      provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL }),
+    }),
+  });
+}
+
+/** A task queue per test, named after it, so runs of different tests never meet. */
+export function taskQueueFor(name: string): string {
+  return `tf-${name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}-${Math.random().toString(16).slice(2, 8)}`;
+}

@@ -1,0 +1,196 @@
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../src/config';
+import type { PipelineInput, PipelineResult } from '../../src/domain/pipeline';
+import { startPipeline } from '../../src/starter';
+import { progressQuery } from '../../src/workflows';
+import { createTestWorker, SAMPLE_DATASET, startBackend, startTemporal, taskQueueFor, testConfig, type Backend } from '../helpers/stack';
+
+let env: TestWorkflowEnvironment;
+let artifactsDir: string;
+
+beforeAll(async () => {
+  env = await startTemporal();
+  artifactsDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-artifacts-'));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+  if (artifactsDir) await rm(artifactsDir, { recursive: true, force: true });
+});
+
+/** Runs one pipeline on a fresh backend and worker, returning what the backend saw. */
+async function runOnce(
+  name: string,
+  input: Partial<PipelineInput>,
+  backendOpts: Parameters<typeof startBackend>[0] = {},
+  during?: (ctx: { config: AppConfig; backend: Backend; workflowId: string }) => Promise<void>,
+): Promise<{ result: PipelineResult | undefined; error: unknown; backend: Backend; config: AppConfig }> {
+  const backend = await startBackend(backendOpts);
+  const config = testConfig(env, backend.url, artifactsDir, taskQueueFor(name));
+  const worker: Worker = await createTestWorker(env, config);
+  try {
+    return await worker.runUntil(async () => {
+      const handle = await startPipeline(env.client, config, { datasetPath: SAMPLE_DATASET, model: 'gpt-4o-mini-2024-07-18', pollIntervalSeconds: 1, ...input });
+      if (during) await during({ config, backend, workflowId: handle.workflowId });
+      try {
+        return { result: await handle.result(), error: undefined, backend, config };
+      } catch (error) {
+        return { result: undefined, error, backend, config };
+      }
+    });
+  } catch (err) {
+    await backend.dispose();
+    throw err;
+  }
+}
+
+async function waitForStage(workflowId: string, stage: string, timeoutMs = 60_000): Promise<void> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p?.stage === stage) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`run ${workflowId} did not reach ${stage} in ${timeoutMs} ms`);
+}
+
+describe('fineTunePipeline on the real Temporal dev server and the local backend', () => {
+  it('fine-tunes the sample dataset end to end with exactly one job and two uploads, and picks the lowest-loss checkpoint', async () => {
+    const { result, error, backend } = await runOnce('happy path', {});
+    try {
+      expect(error).toBeUndefined();
+      const r = result as PipelineResult;
+      expect(r.status).toBe('succeeded');
+      expect(r.fineTunedModel).toMatch(/^ft:gpt-4o-mini-2024-07-18:/);
+      expect(r.dataset.train.examples + r.dataset.valid.examples).toBe(240);
+      expect(r.dataset.valid.examples).toBe(48);
+      expect(r.checkpoints.length).toBeGreaterThan(0);
+      const losses = r.checkpoints.map((c) => c.fullValidLoss as number);
+      expect(r.bestCheckpoint.fullValidLoss).toBe(Math.min(...losses));
+      const roles = r.eval.candidates.map((c) => c.role);
+      expect(roles).toContain('base');
+      expect(roles).toContain('checkpoint');
+      expect(roles).toContain('final');
+      expect(r.eval.examples).toBe(48);
+      expect(r.eval.recommended).not.toBe('gpt-4o-mini-2024-07-18');
+      expect(r.eval.beatsBase).toBe(true);
+      const stats = await backend.stats();
+      expect(stats.created.jobs).toBe(1);
+      expect(stats.requests.createFile).toBe(2);
+      const job = await backend.openai.fineTuning.jobs.retrieve(r.jobId);
+      expect(job.status).toBe('succeeded');
+      expect(job.training_file).toBe(r.dataset.train.fileId);
+      expect(job.validation_file).toBe(r.dataset.valid.fileId);
+      const html = await readFile(r.report.html, 'utf8');
+      expect(html).toContain(r.fineTunedModel);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('fails an invalid dataset with a non-retryable error naming the line and the problem, and uploads nothing', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-bad-'));
+    const bad = path.join(dir, 'bad.jsonl');
+    const good = (await readFile(SAMPLE_DATASET, 'utf8')).split('\n').slice(0, 20);
+    good[6] = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'wizard', content: 'hello' }] });
+    await writeFile(bad, good.join('\n') + '\n');
+    const { error, backend } = await runOnce('invalid dataset', { datasetPath: bad });
+    try {
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect((cause as ApplicationFailure).nonRetryable).toBe(true);
+      expect((cause as ApplicationFailure).type).toBe('InvalidDataset');
+      expect(cause?.message).toMatch(/line 7/);
+      expect(cause?.message).toMatch(/unrecognized_role/);
+      const stats = await backend.stats();
+      expect(stats.requests.createFile ?? 0).toBe(0);
+      expect(stats.created.jobs).toBe(0);
+    } finally {
+      await backend.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops before uploading when the estimated cost exceeds the budget', async () => {
+    const { error, backend } = await runOnce('over budget', { budgetUsd: 0.0001 });
+    try {
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('InvalidDataset');
+      expect(cause.message).toMatch(/budget/i);
+      expect((await backend.stats()).requests.createFile ?? 0).toBe(0);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('cancelling a running pipeline cancels its provider job', async () => {
+    let jobId: string | undefined;
+    const { error, backend } = await runOnce('cancellation', {}, { timeScale: 1 }, async ({ workflowId }) => {
+      await waitForStage(workflowId, 'training');
+      const handle = env.client.workflow.getHandle(workflowId);
+      jobId = (await handle.query(progressQuery)).jobId ?? undefined;
+      await handle.cancel();
+    });
+    try {
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      expect(jobId).toBeDefined();
+      const job = await backend.openai.fineTuning.jobs.retrieve(jobId as string);
+      expect(job.status).toBe('cancelled');
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('fails at once, without retrying, when the provider refuses fine-tuning, with a message that says what to do', async () => {
+    const { error, backend } = await runOnce('refusal', {}, { refuseFineTuning: true });
+    try {
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.nonRetryable).toBe(true);
+      expect(cause.type).toBe('PermissionDeniedError');
+      expect(cause.message).toMatch(/403/);
+      expect(cause.message).toMatch(/enable fine-tuning|OPENAI_BASE_URL/);
+      expect((await backend.stats()).requests.createFineTuningJob).toBe(1);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('reports a job that fails at the provider as a failed run with the provider error', async () => {
+    const { error, backend } = await runOnce('job failure', {}, { failJobs: true });
+    try {
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('FineTuningJobFailed');
+      expect(cause.message).toMatch(/ended without a model/);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('still finishes with one job and two uploads when a tenth of provider requests fail transiently', async () => {
+    const { result, error, backend } = await runOnce('faults', {}, { faultRate: 0.1, seed: 7 });
+    try {
+      expect(error).toBeUndefined();
+      expect(result?.status).toBe('succeeded');
+      const stats = await backend.stats();
+      expect(stats.created.jobs).toBe(1);
+      expect(stats.created.files).toBeGreaterThanOrEqual(2);
+      // Two training-data uploads landed; a faulted upload attempt is refused before it stores anything.
+      const files = await backend.openai.files.list({ purpose: 'fine-tune' });
+      expect(files.data.filter((f) => f.filename.startsWith(`tuneflow-${result?.workflowId}`))).toHaveLength(2);
+    } finally {
+      await backend.dispose();
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppConfig } from '../../src/config';
+import type { PipelineProgress } from '../../src/domain/pipeline';
+import { startPipeline } from '../../src/starter';
+import { progressQuery } from '../../src/workflows';
+import { createTestWorker, SAMPLE_DATASET, startBackend, startTemporal, taskQueueFor, testConfig, TEST_API_KEY, type Backend } from '../helpers/stack';
+
+let env: TestWorkflowEnvironment;
+let artifactsDir: string;
+
+beforeAll(async () => {
+  env = await startTemporal();
+  artifactsDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-artifacts-'));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+  if (artifactsDir) await rm(artifactsDir, { recursive: true, force: true });
+});
+
+/** `tuneflow worker` in its own process, so it can be killed like a crashed machine. */
+function spawnWorker(config: AppConfig): ChildProcess {
+  return spawn(process.execPath, ['bin/tuneflow.mjs', 'worker'], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+      OPENAI_API_KEY: TEST_API_KEY,
+      OPENAI_BASE_URL: config.provider.baseURL,
+      TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
+      TUNEFLOW_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function waitFor(workflowId: string, done: (p: PipelineProgress) => boolean, timeoutMs = 120_000): Promise<PipelineProgress> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p && done(p)) return p;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`run ${workflowId} did not reach the awaited progress in ${timeoutMs} ms`);
+}
+
+function killHard(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+async function runWithKilledWorker(name: string, killWhen: (p: PipelineProgress) => boolean, backend: Backend) {
+  const config = testConfig(env, backend.url, artifactsDir, taskQueueFor(name));
+  const handle = await startPipeline(env.client, config, {
+    datasetPath: SAMPLE_DATASET,
+    model: 'gpt-4o-mini-2024-07-18',
+    pollIntervalSeconds: 1,
+    eval: { batchSize: 8, concurrency: 2 },
+  });
+  const first = spawnWorker(config);
+  try {
+    const atKill = await waitFor(handle.workflowId, killWhen);
+    await killHard(first);
+    const worker = await createTestWorker(env, config);
+    const result = await worker.runUntil(handle.result());
+    return { result, atKill };
+  } finally {
+    if (first.exitCode === null) first.kill('SIGKILL');
+  }
+}
+
+describe('a run survives its worker being killed', () => {
+  it('finishes after a SIGKILL during training with still exactly one job and no duplicate upload', async () => {
+    const backend = await startBackend({ timeScale: 1 });
+    try {
+      const { result, atKill } = await runWithKilledWorker('kill in training', (p) => p.stage === 'training', backend);
+      expect(atKill.stage).toBe('training');
+      expect(result.status).toBe('succeeded');
+      const stats = await backend.stats();
+      expect(stats.created.jobs).toBe(1);
+      expect(stats.requests.createFile).toBe(2);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('resumes an evaluation after a SIGKILL, redoing at most the batches that were in flight', async () => {
+    // A request limit slows the evaluation enough to kill the worker in the middle of it.
+    const backend = await startBackend({ rpm: 900 });
+    try {
+      const { result, atKill } = await runWithKilledWorker(
+        'kill in evaluation',
+        (p) => p.stage === 'evaluating' && p.counts.evalExamplesDone >= 8,
+        backend,
+      );
+      expect(atKill.counts.evalExamplesDone).toBeLessThan(result.eval.examples);
+      const candidates = result.eval.candidates.length;
+      const needed = result.eval.examples * candidates;
+      const stats = await backend.stats();
+      const calls = stats.requests.createChatCompletion ?? 0;
+      expect(calls).toBeGreaterThanOrEqual(needed);
+      // Two batch lanes of 8 examples: nothing finished before the kill is asked again.
+      expect(calls - needed).toBeLessThanOrEqual(2 * 8 * candidates);
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
