@@ -108,9 +108,9 @@ for (let i = 0; i < COUNT; i++) {
     intent === intents.change_address
       ? `It's ${o.order}, and the new address is 12 Harbour Street, ${o.city}.`
       : intent === intents.shipping_international
-        ? `To ${o.city}.`
+        ? `To ${o.city}, postcode ${o.order.slice(3, 8)}.`
         : intent === intents.password_reset
-          ? `It's ${o.name.toLowerCase()}@example.com.`
+          ? `It's ${o.name.toLowerCase()}.${o.order.slice(3)}@example.com.`
           : `Sure, it's ${o.order}. My name is ${o.name}.`;
   const example = {
     messages: [

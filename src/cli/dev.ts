@@ -1,40 +1,34 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isListening } from '../temporal/dev-server';
-import { cliContext, parseNumber, UsageError } from './context';
+import { cliContext, UsageError } from './context';
 import { startLocalStack } from './local-stack';
+import { DEFAULT_LOCAL_PORT, parseLocalBackendFlags, type LocalBackendFlags } from './openai-local';
 
 export function register(program: Command): void {
   program
     .command('dev')
     .description('run Temporal (UI on 8233), the local OpenAI-compatible backend and a worker, until Ctrl-C')
     .option('--no-worker', 'do not start a worker (run `tuneflow worker` yourself)')
-    .option('--rpm <n>', 'local backend: requests per minute limit', parseNumber('--rpm'))
-    .option('--fault-rate <p>', 'local backend: share of requests that fail transiently', parseNumber('--fault-rate'))
+    .option('--rpm <n>', 'local backend: requests per minute limit (env TUNEFLOW_LOCAL_RPM)')
+    .option('--fault-rate <p>', 'local backend: share of requests that fail transiently (env TUNEFLOW_LOCAL_FAULT_RATE)')
     .option('--fail-jobs', 'local backend: running jobs fail midway')
     .option('--refuse-fine-tuning', 'local backend: refuse job creation with 403, like a provider without fine-tuning access')
-    .option('--time-scale <x>', 'local backend: simulated seconds per real second', parseNumber('--time-scale'))
-    .action(async (o: { worker: boolean; rpm?: number; faultRate?: number; failJobs?: boolean; refuseFineTuning?: boolean; timeScale?: number }) => {
+    .option('--time-scale <x>', 'local backend: simulated seconds per real second')
+    .action(async (o: LocalBackendFlags & { worker: boolean }) => {
       const { config, logger } = cliContext();
-      for (const addr of ['127.0.0.1:7233', '127.0.0.1:8233', '127.0.0.1:8787']) {
+      for (const addr of ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`]) {
         if (await isListening(addr)) throw new UsageError(`${addr} is already in use: is another \`tuneflow dev\` running?`);
       }
-      const rpm = o.rpm ?? (process.env.TUNEFLOW_LOCAL_RPM ? Number(process.env.TUNEFLOW_LOCAL_RPM) : undefined);
-      const faultRate = o.faultRate ?? (process.env.TUNEFLOW_LOCAL_FAULT_RATE ? Number(process.env.TUNEFLOW_LOCAL_FAULT_RATE) : undefined);
+      const { worker, ...flags } = o;
       const stack = await startLocalStack({
         config,
         logger,
-        worker: o.worker,
+        worker,
         server: { port: 7233, uiPort: 8233, dbFile: path.join(config.home, 'temporal.db') },
         backend: {
-          port: 8787,
-          stateDir: path.join(config.home, 'openai-local'),
+          ...parseLocalBackendFlags({ ...flags, port: String(DEFAULT_LOCAL_PORT), stateDir: path.join(config.home, 'openai-local') }),
           logger: logger.child({ component: 'openai-local' }),
-          ...(rpm !== undefined ? { rpm } : {}),
-          ...(faultRate !== undefined ? { faultRate } : {}),
-          ...(o.failJobs ? { failJobs: true } : {}),
-          ...(o.refuseFineTuning ? { refuseFineTuning: true } : {}),
-          ...(o.timeScale !== undefined ? { timeScale: o.timeScale } : {}),
         },
       });
       console.log(
@@ -43,7 +37,7 @@ export function register(program: Command): void {
           `  Temporal     ${stack.server.address} (database ${path.join(config.home, 'temporal.db')})`,
           `  Temporal UI  ${stack.server.uiUrl}`,
           `  OpenAI-compatible backend  ${stack.backend.url}`,
-          `  worker       ${o.worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
+          `  worker       ${worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
           '',
           'In another shell:',
           `  export TEMPORAL_ADDRESS=${stack.server.address} OPENAI_BASE_URL=${stack.backend.url} OPENAI_API_KEY=${stack.config.provider.apiKey}`,

@@ -10,8 +10,9 @@ import { register as status } from './status';
 import { register as validate } from './validate';
 import { register as worker } from './worker';
 
-export function buildProgram(): Command {
+export function buildProgram(onError: (text: string) => void = (t) => process.stderr.write(t)): Command {
   const program = new Command('tuneflow')
+    .configureOutput({ writeErr: onError })
     .description('Fine-tuning of chat models as durable Temporal workflows')
     .version('0.1.0')
     .showHelpAfterError()
@@ -21,10 +22,17 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  let commanderSaidIt = false;
+  const program = buildProgram((text) => {
+    commanderSaidIt = true;
+    process.stderr.write(text);
+  });
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
+      // Flag checks inside an action throw commander's errors too, without printing them.
+      if (!commanderSaidIt && err.exitCode !== 0) console.error(`tuneflow: ${err.message}`);
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }

@@ -63,11 +63,15 @@ async function waitForStage(workflowId: string, stage: string, timeoutMs = 60_00
 
 describe('fineTunePipeline on the real Temporal dev server and the local backend', () => {
   it('fine-tunes the sample dataset end to end with exactly one job and two uploads, and picks the lowest-loss checkpoint', async () => {
-    const { result, error, backend } = await runOnce('happy path', {});
+    const { result, error, backend } = await runOnce('happy path', {
+      eval: { compare: ['gpt-4.1-mini-2025-04-14'], minImprovement: 0.05, batchSize: 10, concurrency: 4, maxTokens: 512 },
+    });
     try {
       expect(error).toBeUndefined();
       const r = result as PipelineResult;
-      expect(r.status).toBe('succeeded');
+      // The fine-tuned model answers from the training data, the base generically: the gate promotes.
+      expect(r.status).toBe('promoted');
+      expect(r.eval.gate).toEqual({ minImprovement: 0.05, outcome: 'promoted' });
       expect(r.fineTunedModel).toMatch(/^ft:gpt-4o-mini-2024-07-18:/);
       expect(r.dataset.train.examples + r.dataset.valid.examples).toBe(240);
       expect(r.dataset.valid.examples).toBe(48);
@@ -78,7 +82,11 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
       expect(roles).toContain('base');
       expect(roles).toContain('checkpoint');
       expect(roles).toContain('final');
+      expect(r.eval.candidates.find((c) => c.role === 'extra')?.model).toBe('gpt-4.1-mini-2025-04-14');
       expect(r.eval.examples).toBe(48);
+      const recommended = r.eval.candidates.find((c) => c.model === r.eval.recommended);
+      expect(recommended?.metrics.tokenF1.ci95[0]).toBeGreaterThan(0);
+      expect(recommended?.vsBase.wins).toBeGreaterThan(recommended?.vsBase.losses ?? Infinity);
       expect(r.eval.recommended).not.toBe('gpt-4o-mini-2024-07-18');
       expect(r.eval.beatsBase).toBe(true);
       const stats = await backend.stats();
@@ -90,6 +98,20 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
       expect(job.validation_file).toBe(r.dataset.valid.fileId);
       const html = await readFile(r.report.html, 'utf8');
       expect(html).toContain(r.fineTunedModel);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('marks a run rejected, not failed, when the recommended model misses the improvement gate', async () => {
+    const { result, error, backend } = await runOnce('gate rejects', {
+      eval: { compare: [], minImprovement: 0.9, maxExamples: 12, batchSize: 6, concurrency: 4, maxTokens: 512 },
+    });
+    try {
+      expect(error).toBeUndefined();
+      expect(result?.status).toBe('rejected');
+      expect(result?.eval.gate).toEqual({ minImprovement: 0.9, outcome: 'rejected' });
+      expect(result?.eval.examples).toBe(12);
     } finally {
       await backend.dispose();
     }

@@ -80,7 +80,8 @@ async function runWithKilledWorker(name: string, killWhen: (p: PipelineProgress)
 
 describe('a run survives its worker being killed', () => {
   it('finishes after a SIGKILL during training with still exactly one job and no duplicate upload', async () => {
-    const backend = await startBackend({ timeScale: 1 });
+    // Slower than the default so the job is still training when the worker dies (about 10 s of job).
+    const backend = await startBackend({ timeScale: 40 });
     try {
       const { result, atKill } = await runWithKilledWorker('kill in training', (p) => p.stage === 'training', backend);
       expect(atKill.stage).toBe('training');
