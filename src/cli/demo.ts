@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startPipeline, uiLink } from '../starter';
 import { progressQuery } from '../workflows';
+import { createLogger } from '../log';
 import { cliContext } from './context';
 import { startLocalStack } from './local-stack';
 import { followRun, formatResult } from './progress';
@@ -19,7 +20,9 @@ export function register(program: Command): void {
     .option('--keep', 'keep Temporal (and its UI) running after the summary, until Ctrl-C')
     .action(async (o: { keep?: boolean }) => {
       const started = Date.now();
-      const { config, logger } = cliContext();
+      const { config } = cliContext();
+      // The demo talks to a person: progress lines and the summary, not every activity's log line.
+      const logger = createLogger(process.env.TUNEFLOW_LOG_LEVEL ?? 'warn');
       const backendState = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-demo-backend-'));
       console.error('Starting a local Temporal dev server, the local OpenAI-compatible backend and a worker…');
       const stack = await startLocalStack({
@@ -41,7 +44,7 @@ export function register(program: Command): void {
         const link = uiLink(stack.server.uiUrl, stack.config.temporal.namespace, handle.workflowId);
         console.error(`Run ${handle.workflowId} started: ${link}`);
         const result = await followRun(handle, progressQuery);
-        console.log(formatResult(result, link));
+        console.log(formatResult(result, o.keep ? link : `${link} (closes with the demo; \`npm run demo -- --keep\` keeps it open)`));
         console.log(`\nDemo wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
         if (o.keep) {
           console.log('Keeping Temporal and its UI up; Ctrl-C to stop.');

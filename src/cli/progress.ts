@@ -25,19 +25,19 @@ export function formatResult(r: PipelineResult, uiUrl?: string): string {
     `  job            ${r.jobId}`,
     `  base model     ${r.baseModel}`,
     `  fine-tuned     ${r.fineTunedModel}`,
-    `  best checkpoint ${r.bestCheckpoint.model}${r.bestCheckpoint.step !== null ? ` (step ${r.bestCheckpoint.step}, full valid loss ${fmt(r.bestCheckpoint.fullValidLoss, 4)})` : ' (no checkpoint reported a loss: final model)'}`,
+    `  best ckpt      ${r.bestCheckpoint.model}${r.bestCheckpoint.step !== null ? ` (step ${r.bestCheckpoint.step}, full valid loss ${fmt(r.bestCheckpoint.fullValidLoss, 4)})` : ' (no checkpoint reported a loss: final model)'}`,
     `  dataset        ${r.dataset.examples} examples → ${r.dataset.train.examples} train / ${r.dataset.valid.examples} valid, est. $${r.dataset.estimatedCostUsd.toFixed(2)}`,
     '',
     `Evaluation on ${r.eval.examples} held-out examples (Δ vs base with 95% CI; primary: ${r.eval.primaryMetric})`,
   ];
-  const head = `  ${pad('model', 62)} ${pad('role', 10)} ${pad('exact', 7)} ${pad('token F1', 26)} ${pad('ROUGE-L', 7)} W/T/L`;
-  lines.push(head);
+  const width = Math.max(5, ...r.eval.candidates.map((c) => c.model.length));
+  lines.push(`  ${pad('model', width)}  ${pad('role', 10)} ${pad('exact', 7)} ${pad('token F1 (Δ [95% CI])', 31)} ${pad('ROUGE-L', 8)} W/T/L`);
   for (const c of r.eval.candidates) {
     const f1 = c.metrics.tokenF1;
     const delta = c.role === 'base' ? '' : ` (${f1.diffVsBase >= 0 ? '+' : ''}${fmt(f1.diffVsBase)} [${fmt(f1.ci95[0])}, ${fmt(f1.ci95[1])}])`;
     const mark = c.model === r.eval.recommended ? '*' : ' ';
     lines.push(
-      `${mark} ${pad(c.model, 62)} ${pad(c.role, 10)} ${pad(fmt(c.metrics.exactMatch.mean), 7)} ${pad(fmt(f1.mean) + delta, 26)} ${pad(fmt(c.metrics.rougeL.mean), 7)} ${c.role === 'base' ? '' : `${c.vsBase.wins}/${c.vsBase.ties}/${c.vsBase.losses}`}`,
+      `${mark} ${pad(c.model, width)}  ${pad(c.role, 10)} ${pad(fmt(c.metrics.exactMatch.mean), 7)} ${pad(fmt(f1.mean) + delta, 31)} ${pad(fmt(c.metrics.rougeL.mean), 8)} ${c.role === 'base' ? '' : `${c.vsBase.wins}/${c.vsBase.ties}/${c.vsBase.losses}`}`.trimEnd(),
     );
   }
   lines.push('', `Recommended: ${r.eval.recommended} — ${r.eval.beatsBase ? 'beats the base model (CI excludes zero)' : 'does not beat the base model with confidence'}`);

@@ -94,7 +94,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     return { address, uiUrl, stop: () => env.teardown() };
   }
 
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--namespace', namespace, '--log-level', 'warn'];
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--namespace', namespace, '--log-level', 'error'];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   for (const key of TUNEFLOW_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'inherit'] });
