@@ -5,24 +5,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../../src/domain/random';
 
 const COUNT = 240;
 const SYSTEM =
   'You are the support assistant of Northwind Outfitters, an online outdoor-gear shop. Be brief, friendly and exact: ' +
   'quote the policy that applies, ask for the order number when you need it, and never promise what the policy does not allow.';
 
-// A small seeded generator (mulberry32): the sample must not change between machines.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(20261121);
+// Seeded: the sample must not change between machines.
+const rand = mulberry32(20261121);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const orderNo = () => `NW-${100000 + Math.floor(rand() * 900000)}`;
 

@@ -18,7 +18,7 @@ export function hashStringToSeed(text: string): number {
 }
 
 /** murmur3's 32-bit avalanche step. */
-function fmix32(value: number): number {
+export function fmix32(value: number): number {
   let h = value >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -1,20 +1,8 @@
 // Deterministic randomness: every "random" choice in the backend comes from here, never Math.random.
+import { hashStringToSeed, mulberry32 } from '../domain/random';
 
-/** 32-bit FNV-1a hash of a string, for stable per-key decisions. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // Final avalanche so nearby keys ("step:1", "step:2") land far apart.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+/** 32-bit FNV-1a with an avalanche, so nearby keys ("step:1", "step:2") land far apart. */
+export const hash32 = hashStringToSeed;
 
 /** A number in [0, 1) derived from the given key parts. */
 export function hash01(...parts: (string | number)[]): number {
@@ -22,16 +10,7 @@ export function hash01(...parts: (string | number)[]): number {
 }
 
 /** mulberry32: a tiny seeded PRNG, good enough for simulation noise and fault draws. */
-export function createPrng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+export const createPrng = mulberry32;
 
 /** Gaussian-ish noise in about [-1, 1] from a key (sum of uniforms, deterministic). */
 export function noise(...parts: (string | number)[]): number {

@@ -5,6 +5,8 @@
  * give the same split on every machine, and copies of one example never straddle the split.
  */
 
+import { fmix32 } from '../random';
+
 export const DEFAULT_VALID_RATIO = 0.2;
 
 /** What assignSplit needs to know of the groups (ExampleGroupIndex provides it). */
@@ -42,16 +44,6 @@ export function validExampleTarget(examples: number, validRatio: number): number
 
 function rotl32(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
-}
-
-function fmix32(value: number): number {
-  let h = value >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** murmur3's 32-bit body over words. */
