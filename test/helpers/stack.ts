@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import OpenAI from 'openai';
 import pino from 'pino';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createActivities } from '../../src/activities';
 import type { AppConfig } from '../../src/config';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
@@ -110,4 +110,23 @@ export async function createTestWorker(env: TestWorkflowEnvironment, config: App
 /** A task queue per test, named after it, so runs of different tests never meet. */
 export function taskQueueFor(name: string): string {
   return `tf-${name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}-${Math.random().toString(16).slice(2, 8)}`;
+}
+
+export interface TemporalFixture {
+  env: TestWorkflowEnvironment;
+  artifactsDir: string;
+}
+
+/** One dev server and one artifacts folder per test file, torn down after it. */
+export function useTemporal(): TemporalFixture {
+  const fixture = {} as TemporalFixture;
+  beforeAll(async () => {
+    fixture.env = await startTemporal();
+    fixture.artifactsDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-artifacts-'));
+  });
+  afterAll(async () => {
+    await fixture.env?.teardown();
+    if (fixture.artifactsDir) await rm(fixture.artifactsDir, { recursive: true, force: true });
+  });
+  return fixture;
 }

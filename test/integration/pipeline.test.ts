@@ -2,27 +2,15 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
 import type { PipelineInput, PipelineResult } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { createTestWorker, SAMPLE_DATASET, startBackend, startTemporal, taskQueueFor, testConfig, type Backend } from '../helpers/stack';
+import { createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, type Backend } from '../helpers/stack';
 
-let env: TestWorkflowEnvironment;
-let artifactsDir: string;
-
-beforeAll(async () => {
-  env = await startTemporal();
-  artifactsDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-artifacts-'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-  if (artifactsDir) await rm(artifactsDir, { recursive: true, force: true });
-});
+const temporal = useTemporal();
 
 /** Runs one pipeline on a fresh backend and worker, returning what the backend saw. */
 async function runOnce(
@@ -32,11 +20,11 @@ async function runOnce(
   during?: (ctx: { config: AppConfig; backend: Backend; workflowId: string }) => Promise<void>,
 ): Promise<{ result: PipelineResult | undefined; error: unknown; backend: Backend; config: AppConfig }> {
   const backend = await startBackend(backendOpts);
-  const config = testConfig(env, backend.url, artifactsDir, taskQueueFor(name));
-  const worker: Worker = await createTestWorker(env, config);
+  const config = testConfig(temporal.env, backend.url, temporal.artifactsDir, taskQueueFor(name));
+  const worker: Worker = await createTestWorker(temporal.env, config);
   try {
     return await worker.runUntil(async () => {
-      const handle = await startPipeline(env.client, config, { datasetPath: SAMPLE_DATASET, model: 'gpt-4o-mini-2024-07-18', pollIntervalSeconds: 1, ...input });
+      const handle = await startPipeline(temporal.env.client, config, { datasetPath: SAMPLE_DATASET, model: 'gpt-4o-mini-2024-07-18', pollIntervalSeconds: 1, ...input });
       if (during) await during({ config, backend, workflowId: handle.workflowId });
       try {
         return { result: await handle.result(), error: undefined, backend, config };
@@ -51,7 +39,7 @@ async function runOnce(
 }
 
 async function waitForStage(workflowId: string, stage: string, timeoutMs = 60_000): Promise<void> {
-  const handle = env.client.workflow.getHandle(workflowId);
+  const handle = temporal.env.client.workflow.getHandle(workflowId);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const p = await handle.query(progressQuery).catch(() => undefined);
@@ -158,7 +146,7 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
     let jobId: string | undefined;
     const { error, backend } = await runOnce('cancellation', {}, { timeScale: 1 }, async ({ workflowId }) => {
       await waitForStage(workflowId, 'training');
-      const handle = env.client.workflow.getHandle(workflowId);
+      const handle = temporal.env.client.workflow.getHandle(workflowId);
       jobId = (await handle.query(progressQuery)).jobId ?? undefined;
       await handle.cancel();
     });

@@ -1,27 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
 import type { PipelineProgress } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { createTestWorker, SAMPLE_DATASET, startBackend, startTemporal, taskQueueFor, testConfig, TEST_API_KEY, type Backend } from '../helpers/stack';
+import { createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, TEST_API_KEY, type Backend } from '../helpers/stack';
 
-let env: TestWorkflowEnvironment;
-let artifactsDir: string;
-
-beforeAll(async () => {
-  env = await startTemporal();
-  artifactsDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-artifacts-'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-  if (artifactsDir) await rm(artifactsDir, { recursive: true, force: true });
-});
+const temporal = useTemporal();
 
 /** `tuneflow worker` in its own process, so it can be killed like a crashed machine. */
 function spawnWorker(config: AppConfig): ChildProcess {
@@ -41,7 +26,7 @@ function spawnWorker(config: AppConfig): ChildProcess {
 }
 
 async function waitFor(workflowId: string, done: (p: PipelineProgress) => boolean, timeoutMs = 120_000): Promise<PipelineProgress> {
-  const handle = env.client.workflow.getHandle(workflowId);
+  const handle = temporal.env.client.workflow.getHandle(workflowId);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const p = await handle.query(progressQuery).catch(() => undefined);
@@ -59,8 +44,8 @@ function killHard(child: ChildProcess): Promise<void> {
 }
 
 async function runWithKilledWorker(name: string, killWhen: (p: PipelineProgress) => boolean, backend: Backend) {
-  const config = testConfig(env, backend.url, artifactsDir, taskQueueFor(name));
-  const handle = await startPipeline(env.client, config, {
+  const config = testConfig(temporal.env, backend.url, temporal.artifactsDir, taskQueueFor(name));
+  const handle = await startPipeline(temporal.env.client, config, {
     datasetPath: SAMPLE_DATASET,
     model: 'gpt-4o-mini-2024-07-18',
     pollIntervalSeconds: 1,
@@ -70,7 +55,7 @@ async function runWithKilledWorker(name: string, killWhen: (p: PipelineProgress)
   try {
     const atKill = await waitFor(handle.workflowId, killWhen);
     await killHard(first);
-    const worker = await createTestWorker(env, config);
+    const worker = await createTestWorker(temporal.env, config);
     const result = await worker.runUntil(handle.result());
     return { result, atKill };
   } finally {
