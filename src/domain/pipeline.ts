@@ -24,6 +24,8 @@ export const PipelineInputSchema = z
     allowTruncation: z.boolean().default(false),
     /** Seconds between job polls; the timer is durable, so a sleeping laptop loses nothing. */
     pollIntervalSeconds: z.number().positive().max(3600).default(30),
+    /** Start a fresh history after this many polls; Temporal's own suggestion applies either way. */
+    continueAsNewAfterPolls: z.number().int().positive().optional(),
     eval: z
       .object({
         evalFile: z.string().min(1).optional(),

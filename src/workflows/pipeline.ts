@@ -210,11 +210,13 @@ async function followTrainAndEvaluate(
 ): Promise<PipelineResult> {
   enter('training');
   let lastEventId = trained.lastEventId;
+  let pollsThisRun = 0;
   let poll: JobPoll;
   for (;;) {
     poll = await pollActivities.pollFineTuningJob({ runId: workflowId, jobId: trained.jobId, lastEventId });
     lastEventId = poll.lastEventId;
     progress.counts.polls += 1;
+    pollsThisRun += 1;
     progress.counts.events += poll.newEvents;
     progress.jobStatus = poll.status;
     progress.estimatedFinish = poll.estimatedFinish;
@@ -222,7 +224,8 @@ async function followTrainAndEvaluate(
       if (poll.latest[k] !== null) progress.latest[k] = poll.latest[k];
     }
     if (isTerminalJobStatus(poll.status)) break;
-    if (workflowInfo().continueAsNewSuggested) {
+    const historyBoundReached = input.continueAsNewAfterPolls !== undefined && pollsThisRun >= input.continueAsNewAfterPolls;
+    if (workflowInfo().continueAsNewSuggested || historyBoundReached) {
       await continueAsNew<typeof fineTunePipeline>(input, { ...trained, lastEventId, progress });
     }
     await sleep(`${input.pollIntervalSeconds} seconds`);

@@ -91,6 +91,34 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
     }
   });
 
+  it('follows a job across continue-as-new without skipping or repeating an event, and with one job', async () => {
+    const { result, error, backend } = await runOnce('continue as new', {
+      continueAsNewAfterPolls: 2,
+      eval: { compare: [], maxExamples: 6, batchSize: 6, concurrency: 4, maxTokens: 256 },
+    }, { timeScale: 40 });
+    try {
+      expect(error).toBeUndefined();
+      expect(result?.status).toBe('succeeded');
+      const handle = temporal.env.client.workflow.getHandle(result?.workflowId as string);
+      const latest = await handle.describe();
+      // The run that finished is not the first: the workflow continued as new at least once.
+      expect(latest.runId).not.toBe(latest.raw.workflowExecutionInfo?.firstRunId);
+      const stats = await backend.stats();
+      expect(stats.created.jobs).toBe(1);
+      expect(stats.requests.createFile).toBe(2);
+      // The event cursor crossed each new run: every metrics event was recorded once, none skipped.
+      const rows = (await readFile(path.join(temporal.artifactsDir, result?.workflowId as string, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+      const steps = rows.map((l) => (JSON.parse(l) as { step: number }).step);
+      const providerSteps: number[] = [];
+      for await (const ev of backend.openai.fineTuning.jobs.listEvents(result?.jobId as string, { limit: 100 })) {
+        if (ev.type === 'metrics') providerSteps.push((ev.data as { step: number }).step);
+      }
+      expect(steps).toEqual(providerSteps.sort((a, b) => a - b));
+    } finally {
+      await backend.dispose();
+    }
+  });
+
   it('marks a run rejected, not failed, when the recommended model misses the improvement gate', async () => {
     const { result, error, backend } = await runOnce('gate rejects', {
       eval: { compare: [], minImprovement: 0.9, maxExamples: 12, batchSize: 6, concurrency: 4, maxTokens: 512 },
