@@ -92,3 +92,35 @@ export function baseAnswer(query: string): string {
 function normalise(text: string): string {
   return tokenize(text).join(' ');
 }
+
+/** Token-set F1 between two texts, the simulated judge's notion of agreeing with the reference. */
+function overlapF1(a: string, b: string): number {
+  const ta = new Set(tokenize(a));
+  const tb = new Set(tokenize(b));
+  if (ta.size === 0 || tb.size === 0) return 0;
+  let common = 0;
+  for (const t of ta) if (tb.has(t)) common++;
+  if (common === 0) return 0;
+  const p = common / ta.size;
+  const r = common / tb.size;
+  return (2 * p * r) / (p + r);
+}
+
+// Reference, answer A, answer B; B ends at the closing instruction line that names [[A]], or at the end.
+const JUDGE_SECTIONS = /#+\s*Reference answer\s*\n([\s\S]*?)\n#+\s*Answer A\s*\n([\s\S]*?)\n#+\s*Answer B\s*\n([\s\S]*?)(?:\n\s*\n[^\n]*\[\[A\]\][^\n]*\s*$|$)/i;
+
+/**
+ * Base models asked to judge two answers against a reference (the MT-Bench style `[[A]]`/`[[B]]`/
+ * `[[tie]]` format) answer like a careful judge would: the answer closer to the reference wins,
+ * whatever its position. Lets a pipeline's judge be exercised without a real model.
+ */
+export function pairwiseVerdict(userText: string): string | null {
+  if (!/\[\[A\]\]/.test(userText) || !/\[\[B\]\]/.test(userText)) return null;
+  const m = JUDGE_SECTIONS.exec(userText);
+  if (!m) return null;
+  const [, reference = '', answerA = '', answerB = ''] = m;
+  const a = overlapF1(answerA, reference);
+  const b = overlapF1(answerB, reference);
+  if (Math.abs(a - b) < 0.05) return '[[tie]]';
+  return a > b ? '[[A]]' : '[[B]]';
+}

@@ -1,5 +1,5 @@
 // Chat completions and the model catalog (base, fine-tuned and checkpoint models).
-import { baseAnswer, ExampleIndex, fineTunedAnswer } from './answers';
+import { baseAnswer, ExampleIndex, fineTunedAnswer, pairwiseVerdict } from './answers';
 import type { SimClock } from './clock';
 import { toSec } from './clock';
 import { wrongAnswerRate } from './curves';
@@ -76,7 +76,8 @@ export class ChatService {
       .join('\n');
     let content: string;
     if (model.kind === 'base') {
-      content = baseAnswer(query);
+      const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+      content = pairwiseVerdict(lastUser) ?? baseAnswer(query);
     } else {
       const plan = model.job.validation?.ok ? model.job.validation.plan : null;
       const index = await this.index(model.job.id);

@@ -119,15 +119,22 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
     }
   });
 
-  it('marks a run rejected, not failed, when the recommended model misses the improvement gate', async () => {
+  it('marks a run rejected, not failed, when the recommended model misses the improvement gate, and asks the judge in both orders', async () => {
     const { result, error, backend } = await runOnce('gate rejects', {
-      eval: { compare: [], minImprovement: 0.9, maxExamples: 12, batchSize: 6, concurrency: 4, maxTokens: 512 },
+      eval: { compare: [], minImprovement: 0.9, maxExamples: 12, batchSize: 6, concurrency: 4, maxTokens: 512, judgeModel: 'gpt-4.1-2025-04-14' },
     });
     try {
       expect(error).toBeUndefined();
       expect(result?.status).toBe('rejected');
       expect(result?.eval.gate).toEqual({ minImprovement: 0.9, outcome: 'rejected' });
       expect(result?.eval.examples).toBe(12);
+      expect(result?.eval.judgeModel).toBe('gpt-4.1-2025-04-14');
+      const recommended = result?.eval.candidates.find((c) => c.model === result.eval.recommended);
+      expect(recommended?.metrics.judge?.diffVsBase).toBeGreaterThan(0);
+      expect(recommended?.judgeVsBase?.wins).toBeGreaterThan(0);
+      // Every candidate but the base: 12 answers each, and 2 judge calls (both orders) per example.
+      const candidates = result?.eval.candidates.length ?? 0;
+      expect((await backend.stats()).requests.createChatCompletion).toBe(12 * candidates + 12 * 2 * (candidates - 1));
     } finally {
       await backend.dispose();
     }
