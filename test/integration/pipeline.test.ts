@@ -5,6 +5,8 @@ import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temp
 import type { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
+import { validateDatasetFile } from '../../src/dataset';
+import { validationFailureMessage } from '../../src/domain/dataset';
 import type { PipelineInput, PipelineResult } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
@@ -155,6 +157,9 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
       expect((cause as ApplicationFailure).type).toBe('InvalidDataset');
       expect(cause?.message).toMatch(/line 7/);
       expect(cause?.message).toMatch(/unrecognized_role/);
+      // The same words `tuneflow validate` prints for this file.
+      const report = await validateDatasetFile(bad, { model: 'gpt-4o-mini-2024-07-18', validRatio: 0.2, seed: 42 });
+      expect(cause?.message).toBe(`${bad}: ${validationFailureMessage(report)}`);
       const stats = await backend.stats();
       expect(stats.requests.createFile ?? 0).toBe(0);
       expect(stats.created.jobs).toBe(0);
@@ -171,6 +176,8 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
       const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe('InvalidDataset');
       expect(cause.message).toMatch(/budget/i);
+      const report = await validateDatasetFile(SAMPLE_DATASET, { model: 'gpt-4o-mini-2024-07-18', budgetUsd: 0.0001, validRatio: 0.2, seed: 42 });
+      expect(cause.message).toBe(`${SAMPLE_DATASET}: ${validationFailureMessage(report, 0.0001)}`);
       expect((await backend.stats()).requests.createFile ?? 0).toBe(0);
     } finally {
       await backend.dispose();
