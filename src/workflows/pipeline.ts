@@ -76,7 +76,7 @@ export interface TrainingCarry {
  * paths, hashes, file and job ids, counts, losses. Every side effect is an activity.
  */
 export async function fineTunePipeline(rawInput: PipelineInput, carry?: TrainingCarry): Promise<PipelineResult> {
-  const input = resolvePipelineInput(rawInput);
+  const input = resolveOrRefuse(rawInput);
   const info = workflowInfo();
   const workflowId = info.workflowId;
   const runId = info.firstExecutionRunId;
@@ -123,6 +123,18 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
 }
 
 /**
+ * Input from a schedule or another service skips the starter's checks. A plain Error here would fail
+ * the workflow task and be retried forever; a non-retryable failure ends the run with the reason.
+ */
+function resolveOrRefuse(raw: PipelineInput): ResolvedPipelineInput {
+  try {
+    return resolvePipelineInput(raw);
+  } catch (err) {
+    throw ApplicationFailure.create({ message: err instanceof Error ? err.message : String(err), type: 'InvalidPipelineInput', nonRetryable: true });
+  }
+}
+
+/**
  * An activity's own failure (the provider's refusal, a missing file) is what a person needs to read,
  * so the run fails with it rather than with the generic "activity task failed" wrapper.
  */
@@ -162,12 +174,9 @@ async function prepareAndStartJob(
   progress.counts.validExamples = split.valid.examples;
 
   enter('uploading');
-  const [train, valid] = await Promise.all(
-    (['train', 'valid'] as const).map((role) =>
-      providerActivities.uploadTrainingFile({ runId: workflowId, role, path: split[role].path, sha256: split[role].sha256, examples: split[role].examples, bytes: split[role].bytes }),
-    ),
-  );
-  if (!train || !valid) throw new Error('upload returned no file');
+  const upload = (role: 'train' | 'valid') =>
+    providerActivities.uploadTrainingFile({ runId: workflowId, role, path: split[role].path, sha256: split[role].sha256, examples: split[role].examples, bytes: split[role].bytes });
+  const [train, valid] = await Promise.all([upload('train'), upload('valid')]);
 
   enter('creating_job');
   const job = await providerActivities.createFineTuningJob({

@@ -169,6 +169,25 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
     }
   });
 
+  it('ends a run started with bad input (bypassing the CLI) as failed, instead of retrying it forever', async () => {
+    const backend = await startBackend();
+    const config = testConfig(temporal.env, backend.url, temporal.artifactsDir, taskQueueFor('bad input'));
+    const worker = await createTestWorker(temporal.env, config);
+    try {
+      const error = await worker.runUntil(
+        temporal.env.client.workflow
+          .execute('fineTunePipeline', { taskQueue: config.temporal.taskQueue, workflowId: `bad-input-${Date.now()}`, args: [{ datasetPath: SAMPLE_DATASET, model: 'm', validRatio: 3 }] })
+          .catch((e: unknown) => e),
+      );
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('InvalidPipelineInput');
+      expect(cause.message).toMatch(/validRatio/);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
   it('stops before uploading when the estimated cost exceeds the budget', async () => {
     const { error, backend } = await runOnce('over budget', { budgetUsd: 0.0001 });
     try {
