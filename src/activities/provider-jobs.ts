@@ -7,6 +7,7 @@ import { toFile } from 'openai';
 import type { Logger } from 'pino';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
+import { finiteOrNull as num, type TrainingMetricsRow } from '../domain/run';
 import { isTerminalJobStatus } from '../domain/stages';
 import { callProvider } from '../provider/errors';
 import { runDir } from './artifacts';
@@ -64,18 +65,7 @@ export function uploadFilename(runId: string, role: string, sha256: string): str
   return `tuneflow-${runId}-${role}-${sha256.slice(0, 16)}.jsonl`;
 }
 
-interface MetricsRow {
-  step: number;
-  trainLoss: number | null;
-  trainAccuracy: number | null;
-  validLoss: number | null;
-  validAccuracy: number | null;
-  fullValidLoss: number | null;
-}
-
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
+type MetricsRow = Required<TrainingMetricsRow>;
 
 function metricsRow(event: OpenAI.FineTuning.Jobs.FineTuningJobEvent): MetricsRow | null {
   if (event.type !== 'metrics' || !event.data || typeof event.data !== 'object') return null;
@@ -163,10 +153,13 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
         return events.reverse();
       });
       const rows = fresh.map(metricsRow).filter((r): r is MetricsRow => r !== null);
-      const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
-      const since = await lastRecordedStep(metricsFile);
-      const newRows = rows.filter((r) => r.step > since);
-      if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      if (rows.length > 0) {
+        // A retried poll may bring rows an earlier attempt already wrote: append only past the last step.
+        const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
+        const since = await lastRecordedStep(metricsFile);
+        const newRows = rows.filter((r) => r.step > since);
+        if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      }
       const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null };
       for (const r of rows) {
         latest.step = r.step;

@@ -45,6 +45,22 @@ export interface EvalSummary {
   resultsPath: string;
 }
 
+/** One row of a run's metrics.jsonl: written by the job poll from metrics events, read by the report. */
+export interface TrainingMetricsRow {
+  step: number;
+  trainLoss: number | null;
+  trainAccuracy: number | null;
+  validLoss: number | null;
+  validAccuracy: number | null;
+  /** Present on rows the provider marks with a full validation pass (OpenAI: at checkpoints). */
+  fullValidLoss?: number | null;
+}
+
+/** A metric read from JSON: a finite number, or null for anything else. */
+export function finiteOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
 /** Everything the run report shows, written as run.json beside the run's other artifacts. */
 export interface RunFacts {
   workflowId: string;
@@ -72,6 +88,6 @@ export interface RunFacts {
   checkpoints: CheckpointSummary[];
   chosen: ChosenModel;
   eval: EvalSummary;
-  /** JSONL of {step, trainLoss, trainAccuracy, validLoss, validAccuracy} rows, from the job's metrics events. */
+  /** JSONL of TrainingMetricsRow, from the job's metrics events. */
   metricsPath: string;
 }

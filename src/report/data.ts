@@ -1,17 +1,10 @@
 import path from 'node:path';
-import type { CandidateResult, MetricName, RunFacts } from '../domain/run';
+import { finiteOrNull as num, type CandidateResult, type MetricName, type RunFacts, type TrainingMetricsRow } from '../domain/run';
 import { BASE_JUDGE_SCORE } from '../domain/eval/judge';
 import type { ExampleResultRow } from '../domain/eval/types';
 import { fileExists, readJsonl } from '../eval/jsonl';
 
-/** One row of metrics.jsonl, from the job's metrics events. */
-export interface TrainingMetricsRow {
-  step: number;
-  trainLoss: number | null;
-  trainAccuracy: number | null;
-  validLoss: number | null;
-  validAccuracy: number | null;
-}
+export type { TrainingMetricsRow };
 
 export interface ExampleView {
   row: ExampleResultRow;
@@ -35,10 +28,6 @@ export interface ReportData {
 }
 
 export const DEFAULT_EXAMPLE_CAP = 50;
-
-function num(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
 
 /** Reads metrics.jsonl; a missing file or bad lines give fewer rows, never an error. */
 export async function readTrainingMetrics(file: string | null): Promise<TrainingMetricsRow[]> {
