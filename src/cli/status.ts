@@ -8,7 +8,8 @@ import { progressQuery } from '../workflows';
 import { cliContext, connectClient } from './context';
 import { formatProgress, formatResult } from './progress';
 
-export interface RunStatus {
+/** What `tuneflow status` shows: Temporal's execution status plus the pipeline's stage, progress or result. */
+export interface RunStatusView {
   workflowId: string;
   status: string;
   stage: Stage | null;
@@ -21,11 +22,11 @@ export interface RunStatus {
 const CLOSED_STAGE: Record<string, Stage> = { COMPLETED: 'done', FAILED: 'failed', CANCELLED: 'cancelled', TERMINATED: 'failed', TIMED_OUT: 'failed' };
 
 /** A run's status without needing a worker for closed runs: the result or failure comes from history. */
-export async function runStatus(client: Client, workflowId: string, uiBase: string, namespace: string): Promise<RunStatus> {
+export async function runStatus(client: Client, workflowId: string, uiBase: string, namespace: string): Promise<RunStatusView> {
   const handle = client.workflow.getHandle(workflowId);
   const desc = await handle.describe();
   const status = desc.status.name;
-  const out: RunStatus = { workflowId, status, stage: null, progress: null, result: null, error: null, ui: uiLink(uiBase, namespace, workflowId) };
+  const out: RunStatusView = { workflowId, status, stage: null, progress: null, result: null, error: null, ui: uiLink(uiBase, namespace, workflowId) };
   if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') {
     try {
       out.progress = await Promise.race([
