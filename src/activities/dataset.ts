@@ -1,10 +1,9 @@
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { validationFailureMessage, type SplitManifest } from '../domain/dataset';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import { runDir, writeFileAtomic } from './artifacts';
-import { nonRetryable } from './provider-jobs';
+import { assertReadableFile } from './failures';
 
 export interface DatasetDeps {
   artifactsDir: string;
@@ -27,13 +26,7 @@ export interface ValidationSummary {
   reportPath: string;
 }
 
-async function assertReadable(file: string): Promise<void> {
-  try {
-    await access(file);
-  } catch {
-    throw nonRetryable(`Dataset ${file} does not exist or cannot be read by the worker`, 'DatasetNotFound');
-  }
-}
+const assertReadable = (file: string) => assertReadableFile(file, 'Dataset', 'DatasetNotFound');
 
 export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
   return {

@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { access } from 'node:fs/promises';
 import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
@@ -16,6 +15,7 @@ import { EvalSetMismatchError, runEvalBatch } from '../eval/runner';
 import { IncompleteEvaluationError, summarizeEvalRun } from '../eval/summarize';
 import { writeReportFiles } from '../report';
 import { runDir } from './artifacts';
+import { assertReadableFile, nonRetryable } from './failures';
 
 export interface EvalActivityDeps {
   config: AppConfig;
@@ -89,9 +89,6 @@ export interface EvaluateBatchHeartbeat {
 /** Keeps the activity visibly alive while it waits on the provider's rate limit. */
 const KEEPALIVE_HEARTBEAT_MS = 5_000;
 
-function nonRetryable(message: string, type: string, cause?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({ message, type, nonRetryable: true, cause: cause instanceof Error ? cause : undefined });
-}
 
 /** Turns rule violations (bad candidates, a judge that is a candidate) into failures that retrying cannot fix. */
 function refuseBadCandidates(candidates: EvalCandidate[], judgeModel: string | undefined, primaryMetric?: MetricName): void {
@@ -140,11 +137,7 @@ export function createEvalActivities(deps: EvalActivityDeps) {
 
   return {
     async prepareEval(input: PrepareEvalInput): Promise<PrepareEvalOutput> {
-      try {
-        await access(input.sourcePath);
-      } catch {
-        throw nonRetryable(`Eval file ${input.sourcePath} does not exist or cannot be read by the worker`, 'EvalFileNotFound');
-      }
+      await assertReadableFile(input.sourcePath, 'Eval file', 'EvalFileNotFound');
       const prepared = await prepareEvalSet({
         sourcePath: input.sourcePath,
         outPath: evalSetPath(config.artifactsDir, input.runId),

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import type { Logger } from 'pino';
@@ -222,9 +221,4 @@ async function findJobForRun(client: OpenAI, workflowId: string, runId: string) 
     }
     return undefined;
   });
-}
-
-/** A refusal that no retry will change, named so it can be told apart in the Temporal UI. */
-export function nonRetryable(message: string, type: string): ApplicationFailure {
-  return ApplicationFailure.create({ message, type, nonRetryable: true });
 }
