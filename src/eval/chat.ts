@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Logger } from 'pino';
@@ -116,7 +117,10 @@ export class ChatCaller {
           const wait = retryAfterMs(headers) ?? 250 * 2 ** transientRetries;
           transientRetries++;
           this.logger.debug({ model: request.model, waitMs: wait, transientRetries, err: (err as Error).message }, 'transient provider fault; sending the same request again');
-          await new Promise((r) => setTimeout(r, wait));
+          // A cancelled activity must not sit out the provider's retry-after.
+          await delay(wait, undefined, signal ? { signal } : undefined).catch((waitErr: unknown) => {
+            throw signal?.aborted ? signal.reason : waitErr;
+          });
           continue;
         }
         if (!(err instanceof OpenAI.APIError) || err instanceof OpenAI.APIConnectionError) {

@@ -79,6 +79,16 @@ describe('ChatCaller', () => {
     expect(bodies).toHaveLength(2);
   });
 
+  it('stops waiting out a transient fault as soon as the request is cancelled', async () => {
+    const { client } = scriptedClient([{ status: 503, body: { error: { message: 'overloaded' } }, headers: { 'retry-after-ms': '10000' } }]);
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error('cancelled by test')), 50);
+    const error = await new ChatCaller({ client, limiter: new ProviderRateLimiter(), logger }).complete(request, controller.signal).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('cancelled by test');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('hands a fault that persists past the bounded in-place retries to Temporal as retryable', async () => {
     const { client, bodies } = scriptedClient([{ status: 500, body: { error: { message: 'boom' } }, headers: { 'retry-after-ms': '1' } }]);
     const error = await new ChatCaller({ client, limiter: new ProviderRateLimiter(), logger, maxTransientRetries: 2 }).complete(request).catch((e: unknown) => e);
