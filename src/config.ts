@@ -10,7 +10,7 @@ const ConfigSchema = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   TUNEFLOW_HOME: z.string().min(1).default('.tuneflow'),
   TUNEFLOW_ARTIFACTS_DIR: z.string().min(1).optional(),
-  TUNEFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TUNEFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });
 
 export interface AppConfig {
@@ -20,6 +20,7 @@ export interface AppConfig {
   home: string;
   /** Where each run writes its split files, eval results and report, one folder per workflow id. */
   artifactsDir: string;
+  /** Unset: each command picks its default (info for services, warn for the demo, which talks to a person). */
   logLevel: z.infer<typeof ConfigSchema>['TUNEFLOW_LOG_LEVEL'];
 }
 

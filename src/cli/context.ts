@@ -10,7 +10,7 @@ export interface CliContext {
 
 export function cliContext(): CliContext {
   const config = loadConfig();
-  return { config, logger: createLogger(config.logLevel) };
+  return { config, logger: createLogger(config.logLevel ?? 'info') };
 }
 
 /** Connects a Temporal client, turning "nothing listening" into advice a person can act on. */

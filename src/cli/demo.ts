@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startPipeline, uiLink } from '../starter';
 import { progressQuery } from '../workflows';
+import { loadConfig } from '../config';
 import { createLogger } from '../log';
-import { cliContext } from './context';
 import { startLocalStack } from './local-stack';
 import { followRun, formatResult } from './progress';
 
@@ -20,9 +20,9 @@ export function register(program: Command): void {
     .option('--keep', 'keep Temporal (and its UI) running after the summary, until Ctrl-C')
     .action(async (o: { keep?: boolean }) => {
       const started = Date.now();
-      const { config } = cliContext();
+      const config = loadConfig();
       // The demo talks to a person: progress lines and the summary, not every activity's log line.
-      const logger = createLogger(process.env.TUNEFLOW_LOG_LEVEL ?? 'warn');
+      const logger = createLogger(config.logLevel ?? 'warn');
       const backendState = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-demo-backend-'));
       console.error('Starting a local Temporal dev server, the local OpenAI-compatible backend and a worker…');
       const stack = await startLocalStack({

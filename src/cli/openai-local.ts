@@ -1,6 +1,7 @@
 // `tuneflow openai-local`: runs the local OpenAI-compatible backend in the foreground.
 import { type Command, InvalidArgumentError } from 'commander';
-import { pino } from 'pino';
+import { loadConfig } from '../config';
+import { createLogger } from '../log';
 import { type LocalBackendOptions, startLocalBackend } from '../openai-local/index';
 
 export const DEFAULT_LOCAL_PORT = 8787;
@@ -58,7 +59,7 @@ export function register(program: Command): void {
   addLocalBackendOptions(program.command('openai-local').description('run the local OpenAI-compatible fine-tuning backend')).action(
     async (flags: LocalBackendFlags) => {
       // Logs go to stderr: stdout carries only the base URL line, for scripts to read.
-      const logger = pino({ level: process.env.TUNEFLOW_LOG_LEVEL ?? 'info' }, pino.destination(2));
+      const logger = createLogger(loadConfig().logLevel ?? 'info', 'openai-local');
       const backend = await startLocalBackend({ ...parseLocalBackendFlags(flags), logger });
       process.stdout.write(`${backend.url}\n`);
       await new Promise<void>((resolve) => {
