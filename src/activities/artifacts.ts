@@ -1,10 +1,19 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** Every run keeps its files in one folder named by its workflow id. */
-export function runDir(artifactsDir: string, runId: string): string {
-  if (!/^[A-Za-z0-9._:-]+$/.test(runId)) throw new Error(`Run id ${JSON.stringify(runId)} has characters unsafe for a folder name`);
-  return path.join(artifactsDir, runId);
+/**
+ * A run's folder: `<artifacts>/<workflow id>/<first run id>` (the run key, see runArtifactsKey), or
+ * `<artifacts>/<workflow id>` for runs before 0.2. Every segment must be a plain name, so no key can
+ * reach outside the artifacts folder.
+ */
+export function runDir(artifactsDir: string, runKey: string): string {
+  const segments = runKey.split('/');
+  for (const segment of segments) {
+    if (!/^[A-Za-z0-9._:-]+$/.test(segment) || segment === '.' || segment === '..' || segments.length > 2) {
+      throw new Error(`Run id ${JSON.stringify(runKey)} has characters unsafe for a folder name`);
+    }
+  }
+  return path.join(artifactsDir, ...segments);
 }
 
 /** Writes through a temp file and a rename, so a killed worker never leaves half a file behind. */

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { validationFailureMessage, type SplitManifest } from '../domain/dataset';
+import { resolvePipelineInput } from '../domain/pipeline';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import { runDir, writeFileAtomic } from './artifacts';
-import { assertReadableFile } from './failures';
+import { assertReadableFile, nonRetryable } from './failures';
 
 export interface DatasetDeps {
   artifactsDir: string;
@@ -38,7 +39,16 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
       budgetUsd?: number | undefined;
       validRatio: number;
       seed: number;
+      /** The run's input as started, checked here against the strict schema (schedules and other services skip the starter). */
+      pipelineInput?: unknown;
     }): Promise<ValidationSummary> {
+      if (req.pipelineInput !== undefined) {
+        try {
+          resolvePipelineInput(req.pipelineInput as Parameters<typeof resolvePipelineInput>[0]);
+        } catch (err) {
+          throw nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidPipelineInput');
+        }
+      }
       await assertReadable(req.datasetPath);
       const report = await validateDatasetFile(req.datasetPath, {
         model: req.model,

@@ -237,7 +237,7 @@ export function createEvalActivities(deps: EvalActivityDeps) {
     },
 
     async writeRunReport(input: { facts: RunFacts }): Promise<WriteRunReportOutput> {
-      const dir = runDir(config.artifactsDir, input.facts.workflowId);
+      const dir = runDir(config.artifactsDir, input.facts.runKey ?? input.facts.workflowId);
       // The workflow cannot read the worker's environment; the endpoint it evaluated against is known here.
       const facts: RunFacts = { ...input.facts, provider: { baseURL: input.facts.provider.baseURL ?? config.provider.baseURL ?? null } };
       const written = await writeReportFiles({ facts, runDir: dir, writeRunJson: true });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,8 +8,9 @@ import type { Logger } from 'pino';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
 import { finiteOrNull as num, type TrainingMetricsRow } from '../domain/run';
+import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
-import { callProvider } from '../provider/errors';
+import { callProvider, jobTrouble } from '../provider/errors';
 import { runDir } from './artifacts';
 
 export interface ProviderJobDeps {
@@ -36,6 +38,17 @@ export interface JobRequest {
   seed: number;
   suffix?: string | undefined;
   hyperparameters?: Record<string, unknown> | undefined;
+  /** What the job is made from; with it a re-run of the workflow id can adopt an earlier run's live job. Absent in runs started before 0.2. */
+  datasetSha256?: string | undefined;
+  validRatio?: number | undefined;
+}
+
+export interface JobCreated {
+  jobId: string;
+  status: string;
+  reused: boolean;
+  /** First run id of the earlier run whose job this run adopted, or null. */
+  adoptedFrom?: string | null;
 }
 
 export interface JobError {
@@ -55,9 +68,25 @@ export interface JobPoll {
   lastEventId: string | null;
   /** Newest metrics seen in this poll; null fields when this poll brought none. */
   latest: LatestMetrics;
+  /** Set when the provider could not be asked (unreachable, or refusing the key); the other fields then say nothing. */
+  trouble?: JobTrouble;
 }
 
-export const JOB_METADATA_KEYS = { workflowId: 'tuneflow_workflow_id', runId: 'tuneflow_run_id' } as const;
+export const JOB_METADATA_KEYS = { workflowId: 'tuneflow_workflow_id', runId: 'tuneflow_run_id', fingerprint: 'tuneflow_fingerprint' } as const;
+
+/**
+ * What makes two jobs interchangeable: the same data (and split), base model and training settings.
+ * Key order is fixed so the same settings always give the same fingerprint.
+ */
+export function jobFingerprint(req: Pick<JobRequest, 'model' | 'seed' | 'suffix' | 'hyperparameters' | 'datasetSha256' | 'validRatio'>): string | null {
+  if (!req.datasetSha256) return null;
+  const hp = req.hyperparameters ?? {};
+  const canonical = JSON.stringify([req.datasetSha256, req.validRatio ?? null, req.model, req.seed, req.suffix ?? null, Object.keys(hp).sort().map((k) => [k, hp[k]])]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}
+
+/** A job an earlier run of the workflow id made and that may still serve: never a failed or cancelled one. */
+const ADOPTABLE_STATUSES = new Set(['validating_files', 'queued', 'running', 'paused', 'succeeded']);
 
 /** The provider has no idempotency key, so the file name carries run, role and content hash. */
 export function uploadFilename(runId: string, role: string, sha256: string): string {
@@ -92,6 +121,47 @@ async function lastRecordedStep(file: string): Promise<number> {
 }
 
 export function createProviderJobActivities({ artifactsDir, logger, provider }: ProviderJobDeps) {
+  async function pollOnce(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
+    const client = provider();
+    const job = await callProvider('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(req.jobId));
+    const fresh = await callProvider('Listing job events', async () => {
+      const events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
+      // Events come newest first; read back until the one seen last time.
+      for await (const ev of client.fineTuning.jobs.listEvents(req.jobId, { limit: 100 })) {
+        if (ev.id === req.lastEventId) break;
+        events.push(ev);
+      }
+      return events.reverse();
+    });
+    const rows = fresh.map(metricsRow).filter((r): r is MetricsRow => r !== null);
+    if (rows.length > 0) {
+      // A retried poll may bring rows an earlier attempt already wrote: append only past the last step.
+      const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
+      const since = await lastRecordedStep(metricsFile);
+      const newRows = rows.filter((r) => r.step > since);
+      if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    }
+    const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null };
+    for (const r of rows) {
+      latest.step = r.step;
+      latest.trainLoss = r.trainLoss ?? latest.trainLoss;
+      latest.validLoss = r.validLoss ?? latest.validLoss;
+      latest.fullValidLoss = r.fullValidLoss ?? latest.fullValidLoss;
+    }
+    const err = job.error && job.error.message ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null;
+    return {
+      status: job.status,
+      fineTunedModel: job.fine_tuned_model ?? null,
+      trainedTokens: job.trained_tokens ?? null,
+      estimatedFinish: job.estimated_finish ?? null,
+      hyperparameters: (job.method?.supervised?.hyperparameters ?? job.hyperparameters ?? null) as Record<string, unknown> | null,
+      error: err,
+      newEvents: fresh.length,
+      lastEventId: fresh.at(-1)?.id ?? req.lastEventId,
+      latest,
+    };
+  }
+
   return {
     /** Uploads one split file unless an earlier attempt of this run already did. */
     async uploadTrainingFile(req: UploadRequest): Promise<UploadedFile> {
@@ -115,13 +185,27 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       return { fileId: file.id, filename, sha256: req.sha256, examples: req.examples, bytes: req.bytes };
     },
 
-    /** Creates the job, or finds the one an earlier attempt created: jobs are tagged with the workflow. */
-    async createFineTuningJob(req: JobRequest): Promise<{ jobId: string; status: string; reused: boolean }> {
+    /**
+     * Creates the job, or finds the one an earlier attempt of this run created, or adopts the live or
+     * succeeded job of an earlier run of the same workflow id made from the same data and settings:
+     * jobs are tagged with the workflow, the run and a fingerprint.
+     */
+    async createFineTuningJob(req: JobRequest): Promise<JobCreated> {
       const client = provider();
-      const found = await findJobForRun(client, req.workflowId, req.runId);
-      if (found) {
-        logger.info({ workflowId: req.workflowId, jobId: found.id }, 'fine-tuning job already exists for this run');
-        return { jobId: found.id, status: found.status, reused: true };
+      const fingerprint = jobFingerprint(req);
+      const jobs = await jobsOfWorkflow(client, req.workflowId);
+      const own = jobs.find((j) => j.metadata?.[JOB_METADATA_KEYS.runId] === req.runId);
+      if (own) {
+        logger.info({ workflowId: req.workflowId, jobId: own.id }, 'fine-tuning job already exists for this run');
+        return { jobId: own.id, status: own.status, reused: true, adoptedFrom: null };
+      }
+      const adoptable = fingerprint
+        ? jobs.find((j) => j.metadata?.[JOB_METADATA_KEYS.fingerprint] === fingerprint && ADOPTABLE_STATUSES.has(j.status))
+        : undefined;
+      if (adoptable) {
+        const from = adoptable.metadata?.[JOB_METADATA_KEYS.runId] ?? null;
+        logger.info({ workflowId: req.workflowId, jobId: adoptable.id, status: adoptable.status, adoptedFrom: from }, "adopted an earlier run's fine-tuning job");
+        return { jobId: adoptable.id, status: adoptable.status, reused: true, adoptedFrom: from };
       }
       const job = await callProvider('Creating the fine-tuning job', () =>
         client.fineTuning.jobs.create({
@@ -130,56 +214,44 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
           validation_file: req.validationFileId,
           seed: req.seed,
           ...(req.suffix ? { suffix: req.suffix } : {}),
-          metadata: { [JOB_METADATA_KEYS.workflowId]: req.workflowId, [JOB_METADATA_KEYS.runId]: req.runId },
+          metadata: {
+            [JOB_METADATA_KEYS.workflowId]: req.workflowId,
+            [JOB_METADATA_KEYS.runId]: req.runId,
+            ...(fingerprint ? { [JOB_METADATA_KEYS.fingerprint]: fingerprint } : {}),
+          },
           method: { type: 'supervised', supervised: { hyperparameters: req.hyperparameters ?? {} } },
         }),
       );
       logger.info({ workflowId: req.workflowId, jobId: job.id }, 'fine-tuning job created');
-      return { jobId: job.id, status: job.status, reused: false };
+      return { jobId: job.id, status: job.status, reused: false, adoptedFrom: null };
     },
 
-    /** One look at the job: its status and the events since the last one the workflow has seen. */
+    /**
+     * One look at the job: its status and the events since the last one the workflow has seen. A
+     * provider that cannot be reached, or that refuses the key, is an answer here, not a failure: the
+     * workflow keeps following the job (and shows why it waits) instead of abandoning a paid job.
+     */
     async pollFineTuningJob(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
-      const client = provider();
-      const job = await callProvider('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(req.jobId));
-      const fresh = await callProvider('Listing job events', async () => {
-        const events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
-        // Events come newest first; read back until the one seen last time.
-        for await (const ev of client.fineTuning.jobs.listEvents(req.jobId, { limit: 100 })) {
-          if (ev.id === req.lastEventId) break;
-          events.push(ev);
-        }
-        return events.reverse();
-      });
-      const rows = fresh.map(metricsRow).filter((r): r is MetricsRow => r !== null);
-      if (rows.length > 0) {
-        // A retried poll may bring rows an earlier attempt already wrote: append only past the last step.
-        const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
-        const since = await lastRecordedStep(metricsFile);
-        const newRows = rows.filter((r) => r.step > since);
-        if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      try {
+        return await pollOnce(req);
+      } catch (err) {
+        const trouble = jobTrouble(err);
+        if (!trouble) throw err;
+        logger.warn({ runId: req.runId, jobId: req.jobId, trouble }, 'could not follow the fine-tuning job this time');
+        return {
+          status: 'unknown',
+          fineTunedModel: null,
+          trainedTokens: null,
+          estimatedFinish: null,
+          hyperparameters: null,
+          error: null,
+          newEvents: 0,
+          lastEventId: req.lastEventId,
+          latest: { step: null, trainLoss: null, validLoss: null, fullValidLoss: null },
+          trouble,
+        };
       }
-      const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null };
-      for (const r of rows) {
-        latest.step = r.step;
-        latest.trainLoss = r.trainLoss ?? latest.trainLoss;
-        latest.validLoss = r.validLoss ?? latest.validLoss;
-        latest.fullValidLoss = r.fullValidLoss ?? latest.fullValidLoss;
-      }
-      const err = job.error && job.error.message ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null;
-      return {
-        status: job.status,
-        fineTunedModel: job.fine_tuned_model ?? null,
-        trainedTokens: job.trained_tokens ?? null,
-        estimatedFinish: job.estimated_finish ?? null,
-        hyperparameters: (job.method?.supervised?.hyperparameters ?? job.hyperparameters ?? null) as Record<string, unknown> | null,
-        error: err,
-        newEvents: fresh.length,
-        lastEventId: fresh.at(-1)?.id ?? req.lastEventId,
-        latest,
-      };
     },
-
     async listJobCheckpoints(req: { jobId: string }): Promise<CheckpointSummary[]> {
       const client = provider();
       return callProvider('Listing checkpoints', async () => {
@@ -214,11 +286,15 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
   };
 }
 
-async function findJobForRun(client: OpenAI, workflowId: string, runId: string) {
-  return callProvider('Looking for an existing job', async () => {
-    for await (const job of client.fineTuning.jobs.list({ metadata: { [JOB_METADATA_KEYS.workflowId]: workflowId }, limit: 20 })) {
-      if (job.metadata?.[JOB_METADATA_KEYS.runId] === runId) return job;
-    }
-    return undefined;
+/** Every job tagged with the workflow id, of any of its runs, newest first. */
+async function jobsOfWorkflow(client: OpenAI, workflowId: string): Promise<OpenAI.FineTuning.Jobs.FineTuningJob[]> {
+  return callProvider('Looking for existing jobs', async () => {
+    const out: OpenAI.FineTuning.Jobs.FineTuningJob[] = [];
+    for await (const job of client.fineTuning.jobs.list({ metadata: { [JOB_METADATA_KEYS.workflowId]: workflowId }, limit: 20 })) out.push(job);
+    return out;
   });
+}
+
+async function findJobForRun(client: OpenAI, workflowId: string, runId: string) {
+  return (await jobsOfWorkflow(client, workflowId)).find((job) => job.metadata?.[JOB_METADATA_KEYS.runId] === runId);
 }

@@ -11,6 +11,8 @@ export function formatProgress(p: PipelineProgress): string {
   if (p.latest.trainLoss !== null || p.latest.validLoss !== null) parts.push(`train loss ${fmt(p.latest.trainLoss)} · valid loss ${fmt(p.latest.validLoss)}`);
   if (p.counts.examples !== null) parts.push(`${p.counts.examples} examples`);
   if (p.counts.evalExamplesTotal !== null) parts.push(`eval ${p.counts.evalExamplesDone}/${p.counts.evalExamplesTotal}`);
+  if (p.providerUnreachableSince) parts.push(`provider unreachable since ${p.providerUnreachableSince}${p.providerError ? ` (${p.providerError})` : ''}`);
+  if (p.waitingFor) parts.push(`WAITING: ${p.waitingFor}`);
   return parts.join(' · ');
 }
 

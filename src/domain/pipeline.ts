@@ -36,6 +36,8 @@ export const PipelineInputSchema = z
         batchSize: z.number().int().positive().max(500).default(10),
         concurrency: z.number().int().positive().max(32).default(4),
         maxTokens: z.number().int().positive().max(32_768).default(512),
+        /** Batches one run of the evaluation workflow takes before it continues as new (history bound); default 500. */
+        batchesPerWorkflowRun: z.number().int().positive().max(2000).optional(),
       })
       .strict()
       .default({ compare: [], batchSize: 10, concurrency: 4, maxTokens: 512 }),
@@ -44,6 +46,54 @@ export const PipelineInputSchema = z
 
 export type PipelineInput = z.input<typeof PipelineInputSchema>;
 export type ResolvedPipelineInput = z.output<typeof PipelineInputSchema>;
+
+/**
+ * What a running workflow accepts: the fields it needs, by type only, with the same defaults, unknown
+ * fields ignored. Ranges and strictness are the starter's (and the first activity's) job: a run already
+ * in flight must replay even after the strict schema drops or tightens a field.
+ */
+const LenientEvalSchema = z.object({
+  evalFile: z.string().optional().catch(undefined),
+  maxExamples: z.number().optional().catch(undefined),
+  compare: z.array(z.string()).catch([]),
+  judgeModel: z.string().optional().catch(undefined),
+  minImprovement: z.number().optional().catch(undefined),
+  batchSize: z.number().catch(10),
+  concurrency: z.number().catch(4),
+  maxTokens: z.number().catch(512),
+  batchesPerWorkflowRun: z.number().optional().catch(undefined),
+});
+const LenientPipelineInputSchema = z.object({
+  datasetPath: z.string(),
+  model: z.string(),
+  seed: z.number().catch(42),
+  validRatio: z.number().catch(0.2),
+  suffix: z.string().optional().catch(undefined),
+  hyperparameters: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  budgetUsd: z.number().optional().catch(undefined),
+  allowTruncation: z.boolean().catch(false),
+  pollIntervalSeconds: z.number().positive().catch(30),
+  continueAsNewAfterPolls: z.number().optional().catch(undefined),
+  eval: LenientEvalSchema.catch({ compare: [], batchSize: 10, concurrency: 4, maxTokens: 512 }),
+});
+
+export class InvalidPipelineInputError extends Error {}
+
+/**
+ * The workflow's reading of its input. Only a missing dataset or model (nothing to run) refuses; the
+ * strict check runs once, in the first activity, so its verdict is recorded in history and never
+ * re-made by a newer schema on replay.
+ */
+export function readPipelineInputLeniently(input: unknown): ResolvedPipelineInput {
+  const source = typeof input === 'object' && input !== null ? { ...(input as Record<string, unknown>) } : {};
+  if (source.eval === undefined || source.eval === null) source.eval = {};
+  const parsed = LenientPipelineInputSchema.safeParse(source);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new InvalidPipelineInputError(`Invalid pipeline input at ${first?.path.join('.') || '(root)'}: ${first?.message ?? 'unknown'}`);
+  }
+  return parsed.data as ResolvedPipelineInput;
+}
 
 /** Applies defaults and rejects bad input with the field named. Pure: callable from the workflow too. */
 export function resolvePipelineInput(input: PipelineInput): ResolvedPipelineInput {
@@ -89,6 +139,12 @@ export interface PipelineProgress {
   };
   estimatedFinish: number | null;
   error: string | null;
+  /** When the provider stopped answering while the run follows its job (ISO time), or null. */
+  providerUnreachableSince?: string | null;
+  /** The last unanswered call's error while the provider is unreachable. */
+  providerError?: string | null;
+  /** What a person must do before the run goes on (a refused key), or null. */
+  waitingFor?: string | null;
 }
 
 export type RunStatus = 'succeeded' | 'promoted' | 'rejected';
@@ -98,6 +154,8 @@ export interface PipelineResult {
   status: RunStatus;
   baseModel: string;
   jobId: string;
+  /** First run id of the earlier run of this workflow id whose live or finished job this run adopted, or null. */
+  adoptedJobFrom?: string | null;
   fineTunedModel: string;
   trainedTokens: number | null;
   hyperparameters: Record<string, unknown> | null;

@@ -62,8 +62,18 @@ export function finiteOrNull(value: unknown): number | null {
 }
 
 /** Everything the run report shows, written as run.json beside the run's other artifacts. */
+/**
+ * Where one run keeps its files under the artifacts folder: `<workflow id>/<first run id>`, so a second
+ * run under the same workflow id never reads or mixes the first one's. Runs before 0.2 used the workflow id.
+ */
+export function runArtifactsKey(workflowId: string, firstRunId: string): string {
+  return `${workflowId}/${firstRunId}`;
+}
+
 export interface RunFacts {
   workflowId: string;
+  /** The run's artifacts key (see runArtifactsKey); absent for runs before 0.2, whose key was the workflow id. */
+  runKey?: string;
   status: 'succeeded' | 'promoted' | 'rejected';
   startedAt: string;
   finishedAt: string;

@@ -48,6 +48,9 @@ export const missingApiKey = (): ApiError =>
     null,
   );
 
+export const invalidApiKey = (): ApiError =>
+  new ApiError(401, 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', null, 'invalid_api_key');
+
 export const invalidJson = (): ApiError =>
   badRequest(
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",

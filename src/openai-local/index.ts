@@ -48,6 +48,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     faultRate: opts.faultRate ?? 0,
     failJobs: opts.failJobs ?? false,
     refuseFineTuning: opts.refuseFineTuning ?? false,
+    revokedKeys: false,
     timeScale,
   };
   const jobs = new JobService(store, clock, settings, log);

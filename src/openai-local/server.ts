@@ -2,7 +2,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { BackendContext } from './context';
-import { ApiError, invalidJson, missingApiKey, serverError } from './errors';
+import { ApiError, invalidJson, invalidApiKey, missingApiKey, serverError } from './errors';
 import { randomId } from './ids';
 import { registerAdminRoutes } from './routes/admin';
 import { registerChatRoutes } from './routes/chat';
@@ -41,6 +41,10 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
     if (!/^Bearer\s+\S+/i.test(request.headers.authorization ?? '')) {
       ctx.stats.unauthorized += 1;
       throw missingApiKey();
+    }
+    if (ctx.settings.revokedKeys) {
+      ctx.stats.unauthorized += 1;
+      throw invalidApiKey();
     }
     const rate = ctx.limiter.take();
     if (rate) {

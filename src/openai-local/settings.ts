@@ -5,6 +5,8 @@ export interface RuntimeSettings {
   faultRate: number;
   failJobs: boolean;
   refuseFineTuning: boolean;
+  /** Every /v1 request answers 401 invalid_api_key, as after a key was revoked. */
+  revokedKeys: boolean;
   readonly timeScale: number;
 }
 

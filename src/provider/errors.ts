@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
+import { KEY_REFUSAL_TYPES, type JobTrouble } from '../domain/provider-trouble';
 
 /** Statuses that will not change by asking again: the request itself is wrong or refused. */
 const NON_RETRYABLE_STATUSES = new Set([400, 401, 403, 404, 422]);
@@ -96,4 +97,16 @@ export async function callProvider<T>(operation: string, fn: () => Promise<T>): 
   } catch (err) {
     throw classifyProviderError(err, operation);
   }
+}
+
+/**
+ * A classified provider failure seen while following a job: unreachable (retryable: connection
+ * errors, 408/409/429/5xx) or refused (401/403), or null for anything else (a bad request, a job that
+ * does not exist), which should fail as before.
+ */
+export function jobTrouble(err: unknown): JobTrouble | null {
+  if (!(err instanceof ApplicationFailure)) return null;
+  if (!err.nonRetryable) return { kind: 'unreachable', message: err.message };
+  if (err.type && KEY_REFUSAL_TYPES.has(err.type)) return { kind: 'refused', message: err.message };
+  return null;
 }

@@ -1,1 +1,2 @@
-export { fineTunePipeline, progressQuery } from './pipeline';
+export { fineTunePipeline, progressQuery, resumeUpdate } from './pipeline';
+export { evaluateCandidates } from './evaluation';

@@ -2,10 +2,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  ContinueAsNew,
   continueAsNew,
-  defineQuery,
+  executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -17,44 +20,70 @@ import type { JobPoll } from '../activities/provider-jobs';
 import { pickBestCheckpoint, type CheckpointSummary } from '../domain/checkpoints';
 import type { SplitManifest } from '../domain/dataset';
 import {
-  resolvePipelineInput,
+  InvalidPipelineInputError,
+  readPipelineInputLeniently,
   type PipelineInput,
   type PipelineProgress,
   type PipelineResult,
   type ResolvedPipelineInput,
   type UploadedFile,
 } from '../domain/pipeline';
-import type { EvalCandidate, RunFacts } from '../domain/run';
+import { KEY_REFUSAL_TYPES, unreachableBackoffSeconds } from '../domain/provider-trouble';
+import { runArtifactsKey, type EvalCandidate, type EvalSummary, type RunFacts } from '../domain/run';
 import { JOB_ID_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
+import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
+import { evalProgressSignal, progressQuery, resumeUpdate } from './messages';
 
-export const progressQuery = defineQuery<PipelineProgress>('progress');
+export { progressQuery, resumeUpdate } from './messages';
 
-const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 } as const;
+/**
+ * One gate for the 0.2 shape of a run: run-scoped artifacts, continue-as-new after the sleep, the
+ * evaluation in a child workflow, no provider call for a cancel before anything exists there, and the
+ * job stopped when a run fails. Runs started before it replay as they were recorded.
+ */
+export const DURABILITY_PATCH = 'tuneflow-0.2-durability';
 
+// No maximumAttempts: unlimited, for the calls that must not give up while a paid job exists.
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+
+// Validation and the split read the whole dataset and heartbeat by bytes read.
 const datasetActivities = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
   retry: { ...retry, maximumAttempts: 3 },
 });
-const providerActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry,
-});
-// A poll is cheap and the next timer is near: retry it quickly rather than backing off for minutes.
-const pollActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { ...retry, maximumInterval: '10 seconds', maximumAttempts: 20 },
-});
-// A batch resumes from its results file, so each attempt keeps what the last one finished.
-const evalActivities = proxyActivities<Activities>({
+// Uploads stream from disk and heartbeat by bytes sent; a retry finds an upload that landed by its name.
+const uploadActivities = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
-  retry: { ...retry, maximumAttempts: 30 },
+  retry: { ...retry, maximumAttempts: 10 },
 });
-
+// Creating the job is one quick call that looks before it creates; it retries until the provider answers.
+const jobActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { ...retry, maximumInterval: '2 minutes' },
+});
+// A poll answers "unreachable" or "refused" itself; Temporal retries only a poll that timed out or crashed.
+const pollActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { ...retry, maximumInterval: '10 seconds' },
+});
+const checkpointActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { ...retry, maximumAttempts: 10 },
+});
+// Stopping a paid job never gives up on an unreachable provider.
+const cleanupActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { ...retry, maximumInterval: '2 minutes' },
+});
+const reportActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 10 },
+});
 /** What a run carries across continue-as-new while it follows a long job. */
 export interface TrainingCarry {
   startedAt: string;
@@ -69,20 +98,13 @@ export interface TrainingCarry {
   jobId: string;
   lastEventId: string | null;
   progress: PipelineProgress;
+  /** Where the run's files live; absent in carries of runs started before 0.2 (they used the workflow id). */
+  runKey?: string;
+  adoptedJobFrom?: string | null;
 }
 
-/**
- * The whole fine-tuning run as one durable workflow. It holds only references and aggregates:
- * paths, hashes, file and job ids, counts, losses. Every side effect is an activity.
- */
-export async function fineTunePipeline(rawInput: PipelineInput, carry?: TrainingCarry): Promise<PipelineResult> {
-  const input = resolveOrRefuse(rawInput);
-  const info = workflowInfo();
-  const workflowId = info.workflowId;
-  const runId = info.firstExecutionRunId;
-  const tagged = info.typedSearchAttributes.get(STAGE_KEY) !== undefined;
-
-  const progress: PipelineProgress = carry?.progress ?? {
+function freshProgress(workflowId: string): PipelineProgress {
+  return {
     workflowId,
     stage: 'validating',
     jobId: null,
@@ -92,45 +114,118 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     counts: { examples: null, trainExamples: null, validExamples: null, events: 0, polls: 0, checkpoints: 0, evalExamplesDone: 0, evalExamplesTotal: null },
     estimatedFinish: null,
     error: null,
+    providerUnreachableSince: null,
+    providerError: null,
+    waitingFor: null,
   };
-  setHandler(progressQuery, () => progress);
+}
 
-  const enter = (stage: Stage) => {
-    progress.stage = stage;
-    log.info('stage', { stage, workflowId });
-    // Only runs started with the attributes set may upsert them: an unregistered attribute would stall the run.
-    if (tagged) upsertSearchAttributes([{ key: STAGE_KEY, value: stage }]);
+/** Everything one execution of the pipeline shares: its identity, its progress and how it talks to people. */
+interface RunContext {
+  rawInput: PipelineInput;
+  input: ResolvedPipelineInput;
+  workflowId: string;
+  runId: string;
+  runKey: string;
+  v2: boolean;
+  progress: PipelineProgress;
+  enter(stage: Stage): void;
+  tagged: boolean;
+  /** True from the moment a create call may have reached the provider. */
+  jobRequested: boolean;
+  /** Blocks until `tuneflow resume` (the resume update) after the provider refused the key. */
+  waitForPerson(why: string): Promise<void>;
+}
+
+/**
+ * The whole fine-tuning run as one durable workflow. It holds only references and aggregates:
+ * paths, hashes, file and job ids, counts, losses. Every side effect is an activity.
+ */
+export async function fineTunePipeline(rawInput: PipelineInput, carry?: TrainingCarry): Promise<PipelineResult> {
+  const input = readOrRefuse(rawInput);
+  const info = workflowInfo();
+  const workflowId = info.workflowId;
+  const runId = info.firstExecutionRunId;
+  const v2 = patched(DURABILITY_PATCH);
+  const runKey = carry ? (carry.runKey ?? workflowId) : v2 ? runArtifactsKey(workflowId, runId) : workflowId;
+
+  const progress: PipelineProgress = { ...freshProgress(workflowId), ...carry?.progress };
+  let resumeRequested = false;
+  setHandler(progressQuery, () => progress);
+  setHandler(evalProgressSignal, ({ done, total }) => {
+    progress.counts.evalExamplesDone = done;
+    progress.counts.evalExamplesTotal = total;
+  });
+  setHandler(
+    resumeUpdate,
+    () => {
+      resumeRequested = true;
+      return `resuming ${workflowId} (${progress.stage})`;
+    },
+    {
+      validator: () => {
+        if (progress.waitingFor === null) throw new Error(`Run ${workflowId} is not waiting for a person (stage ${progress.stage}); nothing to resume.`);
+      },
+    },
+  );
+
+  const tagged = info.typedSearchAttributes.get(STAGE_KEY) !== undefined;
+  const run: RunContext = {
+    rawInput,
+    input,
+    workflowId,
+    runId,
+    runKey,
+    v2,
+    progress,
+    tagged,
+    jobRequested: carry !== undefined,
+    enter(stage) {
+      progress.stage = stage;
+      log.info('stage', { stage, workflowId });
+      // Only runs started with the attributes set may upsert them: an unregistered attribute would stall the run.
+      if (tagged) upsertSearchAttributes([{ key: STAGE_KEY, value: stage }]);
+    },
+    async waitForPerson(why) {
+      progress.waitingFor = `${why} Fix the key or its access, then run \`tuneflow resume ${workflowId}\`.`;
+      log.warn('waiting for a person', { workflowId, stage: progress.stage });
+      resumeRequested = false;
+      await condition(() => resumeRequested);
+      progress.waitingFor = null;
+    },
   };
 
   try {
-    const trained = carry ?? (await prepareAndStartJob(input, workflowId, runId, progress, enter, tagged));
-    return await followTrainAndEvaluate(input, workflowId, runId, trained, progress, enter);
+    const trained = carry ?? (await prepareAndStartJob(run));
+    return await followTrainAndEvaluate(run, trained);
   } catch (err) {
+    if (err instanceof ContinueAsNew) {
+      // Runs before 0.2 marked the stage failed on the way out (a stray upsert their histories hold).
+      if (!v2) run.enter('failed');
+      throw err;
+    }
     if (isCancellation(err)) {
       // The provider job outlives the workflow unless we stop it; do it even though we are being cancelled.
-      await CancellationScope.nonCancellable(async () => {
-        const stopped = await providerActivities.cancelFineTuningJob({ workflowId, runId, jobId: progress.jobId });
-        if (stopped) progress.jobStatus = stopped.status;
-      });
-      enter('cancelled');
+      await CancellationScope.nonCancellable(() => (v2 ? stopProviderJob(run) : legacyCancelJob(run)));
+      run.enter('cancelled');
       throw err;
     }
     const failure = rootFailure(err);
     progress.error = failure instanceof Error ? failure.message : String(failure);
-    enter('failed');
+    // A failed run leaves nothing training at the provider.
+    if (v2) await CancellationScope.nonCancellable(() => stopProviderJob(run));
+    run.enter('failed');
     throw failure;
   }
 }
 
-/**
- * Input from a schedule or another service skips the starter's checks. A plain Error here would fail
- * the workflow task and be retried forever; a non-retryable failure ends the run with the reason.
- */
-function resolveOrRefuse(raw: PipelineInput): ResolvedPipelineInput {
+/** A bad input from a schedule or another service fails the run with the reason, instead of retrying the task forever. */
+function readOrRefuse(raw: PipelineInput): ResolvedPipelineInput {
   try {
-    return resolvePipelineInput(raw);
+    return readPipelineInputLeniently(raw);
   } catch (err) {
-    throw ApplicationFailure.create({ message: err instanceof Error ? err.message : String(err), type: 'InvalidPipelineInput', nonRetryable: true });
+    if (!(err instanceof InvalidPipelineInputError)) throw err;
+    throw ApplicationFailure.create({ message: err.message, type: 'InvalidPipelineInput', nonRetryable: true });
   }
 }
 
@@ -143,24 +238,56 @@ function rootFailure(err: unknown): unknown {
   return err;
 }
 
-async function prepareAndStartJob(
-  input: ResolvedPipelineInput,
-  workflowId: string,
-  runId: string,
-  progress: PipelineProgress,
-  enter: (s: Stage) => void,
-  tagged: boolean,
-): Promise<TrainingCarry> {
+function isKeyRefusal(err: unknown): err is ActivityFailure {
+  const failure = rootFailure(err);
+  return failure instanceof ApplicationFailure && KEY_REFUSAL_TYPES.has(failure.type ?? '');
+}
+
+/** Stops the run's provider job if it may exist and may still run; asks a person when the key is refused. */
+async function stopProviderJob(run: RunContext): Promise<void> {
+  const { progress } = run;
+  // Nothing was ever asked of the provider's jobs: there is nothing to stop.
+  if (!run.jobRequested && progress.jobId === null) return;
+  if (progress.jobStatus !== null && isTerminalJobStatus(progress.jobStatus)) return;
+  for (;;) {
+    try {
+      const stopped = await cleanupActivities.cancelFineTuningJob({ workflowId: run.workflowId, runId: run.runId, jobId: progress.jobId });
+      if (stopped) {
+        progress.jobId = stopped.jobId;
+        progress.jobStatus = stopped.status;
+      }
+      return;
+    } catch (err) {
+      if (!isKeyRefusal(err)) throw err;
+      await run.waitForPerson(`The provider refused the key while tuneflow was stopping job ${progress.jobId ?? '(being looked up)'}: ${rootFailure(err) instanceof Error ? (rootFailure(err) as Error).message : ''}`);
+    }
+  }
+}
+
+async function legacyCancelJob(run: RunContext): Promise<void> {
+  const stopped = await cleanupActivities.cancelFineTuningJob({ workflowId: run.workflowId, runId: run.runId, jobId: run.progress.jobId });
+  if (stopped) run.progress.jobStatus = stopped.status;
+}
+
+/** Runs `fn` so a cancel cannot tear it in half: the ids it returns are what the cancellation then uses. */
+function whole<T>(run: RunContext, fn: () => Promise<T>): Promise<T> {
+  return run.v2 ? CancellationScope.nonCancellable(fn) : fn();
+}
+
+async function prepareAndStartJob(run: RunContext): Promise<TrainingCarry> {
+  const { input, workflowId, runId, runKey, progress } = run;
   const startedAt = workflowInfo().startTime.toISOString();
-  enter('validating');
+  run.enter('validating');
   const validation = await datasetActivities.validateDataset({
-    runId: workflowId,
+    runId: runKey,
     datasetPath: input.datasetPath,
     model: input.model,
     allowTruncation: input.allowTruncation,
     budgetUsd: input.budgetUsd,
     validRatio: input.validRatio,
     seed: input.seed,
+    // The strict check of the input runs here, once: its verdict is recorded, never re-made on replay.
+    ...(run.v2 ? { pipelineInput: run.rawInput } : {}),
   });
   progress.counts.examples = validation.examples;
   if (validation.failureMessage !== null) {
@@ -168,30 +295,35 @@ async function prepareAndStartJob(
     throw ApplicationFailure.create({ message: validation.failureMessage, type: 'InvalidDataset', nonRetryable: true, details: [validation.errorCounts] });
   }
 
-  enter('splitting');
-  const split = await datasetActivities.splitDataset({ runId: workflowId, datasetPath: input.datasetPath, seed: input.seed, validRatio: input.validRatio });
+  run.enter('splitting');
+  const split = await datasetActivities.splitDataset({ runId: runKey, datasetPath: input.datasetPath, seed: input.seed, validRatio: input.validRatio });
   progress.counts.trainExamples = split.train.examples;
   progress.counts.validExamples = split.valid.examples;
 
-  enter('uploading');
+  run.enter('uploading');
+  // Uploads are named by workflow id, role and content hash: a re-run of the id finds them instead of paying twice.
   const upload = (role: 'train' | 'valid') =>
-    providerActivities.uploadTrainingFile({ runId: workflowId, role, path: split[role].path, sha256: split[role].sha256, examples: split[role].examples, bytes: split[role].bytes });
-  const [train, valid] = await Promise.all([upload('train'), upload('valid')]);
+    uploadActivities.uploadTrainingFile({ runId: workflowId, role, path: split[role].path, sha256: split[role].sha256, examples: split[role].examples, bytes: split[role].bytes });
+  const [train, valid] = await whole(run, () => Promise.all([upload('train'), upload('valid')]));
 
-  enter('creating_job');
-  const job = await providerActivities.createFineTuningJob({
-    workflowId,
-    runId,
-    model: input.model,
-    trainingFileId: train.fileId,
-    validationFileId: valid.fileId,
-    seed: input.seed,
-    suffix: input.suffix,
-    hyperparameters: input.hyperparameters,
-  });
+  run.enter('creating_job');
+  run.jobRequested = true;
+  const job = await whole(run, () =>
+    jobActivities.createFineTuningJob({
+      workflowId,
+      runId,
+      model: input.model,
+      trainingFileId: train.fileId,
+      validationFileId: valid.fileId,
+      seed: input.seed,
+      suffix: input.suffix,
+      hyperparameters: input.hyperparameters,
+      ...(run.v2 ? { datasetSha256: validation.sha256, validRatio: input.validRatio } : {}),
+    }),
+  );
   progress.jobId = job.jobId;
   progress.jobStatus = job.status;
-  if (tagged) upsertSearchAttributes([{ key: JOB_ID_KEY, value: job.jobId }]);
+  if (run.tagged) upsertSearchAttributes([{ key: JOB_ID_KEY, value: job.jobId }]);
 
   return {
     startedAt,
@@ -206,39 +338,84 @@ async function prepareAndStartJob(
     jobId: job.jobId,
     lastEventId: null,
     progress,
+    runKey,
+    adoptedJobFrom: job.adoptedFrom ?? null,
   };
 }
 
-async function followTrainAndEvaluate(
-  input: ResolvedPipelineInput,
-  workflowId: string,
-  runId: string,
-  trained: TrainingCarry,
-  progress: PipelineProgress,
-  enter: (s: Stage) => void,
-): Promise<PipelineResult> {
-  enter('training');
+/** Follows the job to its end with durable timers; an unreachable or refusing provider never ends the run. */
+async function followJob(run: RunContext, trained: TrainingCarry): Promise<JobPoll> {
+  const { input, progress } = run;
   let lastEventId = trained.lastEventId;
   let pollsThisRun = 0;
-  let poll: JobPoll;
+  let unanswered = 0;
+  const carryOn = () => continueAsNew<typeof fineTunePipeline>(input, { ...trained, lastEventId, progress, runKey: run.runKey });
+  const historyFull = () => workflowInfo().continueAsNewSuggested || (input.continueAsNewAfterPolls !== undefined && pollsThisRun >= input.continueAsNewAfterPolls);
   for (;;) {
-    poll = await pollActivities.pollFineTuningJob({ runId: workflowId, jobId: trained.jobId, lastEventId });
-    lastEventId = poll.lastEventId;
+    const poll = await pollActivities.pollFineTuningJob({ runId: run.runKey, jobId: trained.jobId, lastEventId });
     progress.counts.polls += 1;
     pollsThisRun += 1;
+    if (poll.trouble?.kind === 'refused') {
+      await run.waitForPerson(`The provider refused the key while job ${trained.jobId} exists: ${poll.trouble.message}`);
+      continue;
+    }
+    if (poll.trouble) {
+      unanswered += 1;
+      progress.providerUnreachableSince ??= new Date().toISOString();
+      progress.providerError = poll.trouble.message;
+      await sleep(unreachableBackoffSeconds(input.pollIntervalSeconds, unanswered) * 1000);
+      if (historyFull()) await carryOn();
+      continue;
+    }
+    unanswered = 0;
+    progress.providerUnreachableSince = null;
+    progress.providerError = null;
+    lastEventId = poll.lastEventId;
     progress.counts.events += poll.newEvents;
     progress.jobStatus = poll.status;
     progress.estimatedFinish = poll.estimatedFinish;
     for (const k of ['step', 'trainLoss', 'validLoss', 'fullValidLoss'] as const) {
       if (poll.latest[k] !== null) progress.latest[k] = poll.latest[k];
     }
-    if (isTerminalJobStatus(poll.status)) break;
-    const historyBoundReached = input.continueAsNewAfterPolls !== undefined && pollsThisRun >= input.continueAsNewAfterPolls;
-    if (workflowInfo().continueAsNewSuggested || historyBoundReached) {
-      await continueAsNew<typeof fineTunePipeline>(input, { ...trained, lastEventId, progress });
-    }
+    if (isTerminalJobStatus(poll.status)) return poll;
+    if (!run.v2 && historyFull()) await carryOn();
     await sleep(`${input.pollIntervalSeconds} seconds`);
+    if (run.v2 && historyFull()) await carryOn();
   }
+}
+
+async function evaluate(run: RunContext, trained: TrainingCarry, candidates: EvalCandidate[]): Promise<EvalSummary> {
+  const { input, progress } = run;
+  const evaluation: EvaluationInput = {
+    runKey: run.runKey,
+    sourcePath: input.eval.evalFile ?? trained.split.valid.path,
+    maxExamples: input.eval.maxExamples,
+    seed: input.seed,
+    batchSize: input.eval.batchSize,
+    candidates,
+    judgeModel: input.eval.judgeModel,
+    maxTokens: input.eval.maxTokens,
+    concurrency: input.eval.concurrency,
+    minImprovement: input.eval.minImprovement,
+    batchesPerRun: input.eval.batchesPerWorkflowRun,
+  };
+  if (!run.v2) {
+    return evaluateInline(
+      evaluation,
+      (total) => (progress.counts.evalExamplesTotal = total),
+      (done) => (progress.counts.evalExamplesDone += done),
+    );
+  }
+  const out = await executeChild(evaluateCandidates, { args: [evaluation], workflowId: `${run.workflowId}-eval-${run.runId}` });
+  progress.counts.evalExamplesTotal = out.examples;
+  progress.counts.evalExamplesDone = out.examples;
+  return out.summary;
+}
+
+async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): Promise<PipelineResult> {
+  const { input, workflowId, progress } = run;
+  run.enter('training');
+  const poll = await followJob(run, trained);
 
   if (poll.status !== 'succeeded' || !poll.fineTunedModel) {
     const why = poll.error ? `${poll.error.code ? `[${poll.error.code}] ` : ''}${poll.error.message}${poll.error.param ? ` (${poll.error.param})` : ''}` : `status ${poll.status}`;
@@ -250,58 +427,25 @@ async function followTrainAndEvaluate(
   }
   progress.fineTunedModel = poll.fineTunedModel;
 
-  enter('selecting_checkpoint');
-  const checkpoints: CheckpointSummary[] = await pollActivities.listJobCheckpoints({ jobId: trained.jobId });
+  run.enter('selecting_checkpoint');
+  const checkpoints: CheckpointSummary[] = await checkpointActivities.listJobCheckpoints({ jobId: trained.jobId });
   progress.counts.checkpoints = checkpoints.length;
   const chosen = pickBestCheckpoint(checkpoints, poll.fineTunedModel);
 
-  enter('evaluating');
+  run.enter('evaluating');
   const candidates: EvalCandidate[] = [
     { model: input.model, role: 'base', step: null, fullValidLoss: null },
     ...checkpoints.map((c): EvalCandidate => ({ model: c.model, role: 'checkpoint', step: c.step, fullValidLoss: c.fullValidLoss })),
     { model: poll.fineTunedModel, role: 'final', step: null, fullValidLoss: null },
     ...input.eval.compare.map((model): EvalCandidate => ({ model, role: 'extra', step: null, fullValidLoss: null })),
   ];
-  const plan = await evalActivities.prepareEval({
-    runId: workflowId,
-    sourcePath: input.eval.evalFile ?? trained.split.valid.path,
-    maxExamples: input.eval.maxExamples,
-    seed: input.seed,
-    batchSize: input.eval.batchSize,
-  });
-  progress.counts.evalExamplesTotal = plan.examples;
-  const pending = [...plan.batches];
-  // A couple of batches at a time; each batch bounds its own request concurrency.
-  const lanes = Math.min(2, pending.length);
-  await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      for (let batch = pending.shift(); batch; batch = pending.shift()) {
-        const done = await evalActivities.evaluateBatch({
-          runId: workflowId,
-          evalSetPath: plan.evalSetPath,
-          batch,
-          candidates,
-          judgeModel: input.eval.judgeModel,
-          seed: input.seed,
-          maxTokens: input.eval.maxTokens,
-          concurrency: input.eval.concurrency,
-        });
-        progress.counts.evalExamplesDone += done.examples;
-      }
-    }),
-  );
-  const evalSummary = await evalActivities.summarizeEval({
-    runId: workflowId,
-    candidates,
-    seed: input.seed,
-    minImprovement: input.eval.minImprovement,
-    judgeModel: input.eval.judgeModel,
-  });
+  const evalSummary = await evaluate(run, trained, candidates);
 
-  enter('reporting');
+  run.enter('reporting');
   const status = evalSummary.gate ? evalSummary.gate.outcome : 'succeeded';
   const facts: RunFacts = {
     workflowId,
+    ...(run.v2 ? { runKey: run.runKey } : {}),
     status,
     startedAt: trained.startedAt,
     finishedAt: new Date().toISOString(),
@@ -323,14 +467,15 @@ async function followTrainAndEvaluate(
     eval: evalSummary,
     metricsPath: 'metrics.jsonl',
   };
-  const report = await evalActivities.writeRunReport({ facts });
+  const report = await reportActivities.writeRunReport({ facts });
 
-  enter('done');
+  run.enter('done');
   return {
     workflowId,
     status,
     baseModel: input.model,
     jobId: trained.jobId,
+    adoptedJobFrom: trained.adoptedJobFrom ?? null,
     fineTunedModel: poll.fineTunedModel,
     trainedTokens: poll.trainedTokens,
     hyperparameters: poll.hyperparameters,

@@ -109,7 +109,7 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
       expect(stats.created.jobs).toBe(1);
       expect(stats.requests.createFile).toBe(2);
       // The event cursor crossed each new run: every metrics event was recorded once, none skipped.
-      const rows = (await readFile(path.join(temporal.artifactsDir, result?.workflowId as string, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+      const rows = (await readFile(path.join(result?.artifactsDir as string, 'metrics.jsonl'), 'utf8')).trim().split('\n');
       const steps = rows.map((l) => (JSON.parse(l) as { step: number }).step);
       const providerSteps: number[] = [];
       for await (const ev of backend.openai.fineTuning.jobs.listEvents(result?.jobId as string, { limit: 100 })) {

@@ -10,11 +10,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
 
   app.post('/_admin/settings', async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const { rpm, faultRate, failJobs, refuseFineTuning } = body;
+    const { rpm, faultRate, failJobs, refuseFineTuning, revokedKeys } = body;
     if (rpm !== undefined && (typeof rpm !== 'number' || !Number.isFinite(rpm) || rpm < 0)) throw badRequest('rpm must be a number >= 0', 'rpm');
     if (faultRate !== undefined && (typeof faultRate !== 'number' || faultRate < 0 || faultRate > 1)) throw badRequest('faultRate must be within 0..1', 'faultRate');
     if (failJobs !== undefined && typeof failJobs !== 'boolean') throw badRequest('failJobs must be a boolean', 'failJobs');
     if (refuseFineTuning !== undefined && typeof refuseFineTuning !== 'boolean') throw badRequest('refuseFineTuning must be a boolean', 'refuseFineTuning');
+    if (revokedKeys !== undefined && typeof revokedKeys !== 'boolean') throw badRequest('revokedKeys must be a boolean', 'revokedKeys');
+    if (typeof revokedKeys === 'boolean') ctx.settings.revokedKeys = revokedKeys;
     if (typeof rpm === 'number') {
       ctx.settings.rpm = rpm;
       ctx.limiter.setRpm(rpm);
