@@ -10,6 +10,7 @@ import { validationFailureMessage } from '../../src/domain/dataset';
 import type { PipelineInput, PipelineResult } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
+import { waitForStage } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -38,17 +39,6 @@ async function runOnce(
     await backend.dispose();
     throw err;
   }
-}
-
-async function waitForStage(workflowId: string, stage: string, timeoutMs = 60_000): Promise<void> {
-  const handle = temporal.env.client.workflow.getHandle(workflowId);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p?.stage === stage) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`run ${workflowId} did not reach ${stage} in ${timeoutMs} ms`);
 }
 
 describe('fineTunePipeline on the real Temporal dev server and the local backend', () => {
@@ -206,7 +196,7 @@ describe('fineTunePipeline on the real Temporal dev server and the local backend
   it('cancelling a running pipeline cancels its provider job', async () => {
     let jobId: string | undefined;
     const { error, backend } = await runOnce('cancellation', {}, { timeScale: 1 }, async ({ workflowId }) => {
-      await waitForStage(workflowId, 'training');
+      await waitForStage(temporal.env.client, workflowId, 'training');
       const handle = temporal.env.client.workflow.getHandle(workflowId);
       jobId = (await handle.query(progressQuery)).jobId ?? undefined;
       await handle.cancel();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
 import type { PipelineProgress } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
-import { progressQuery } from '../../src/workflows';
+import { waitForProgress } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, TEST_API_KEY, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -25,17 +25,6 @@ function spawnWorker(config: AppConfig): ChildProcess {
   });
 }
 
-async function waitFor(workflowId: string, done: (p: PipelineProgress) => boolean, timeoutMs = 120_000): Promise<PipelineProgress> {
-  const handle = temporal.env.client.workflow.getHandle(workflowId);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p && done(p)) return p;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`run ${workflowId} did not reach the awaited progress in ${timeoutMs} ms`);
-}
-
 function killHard(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -53,7 +42,7 @@ async function runWithKilledWorker(name: string, killWhen: (p: PipelineProgress)
   });
   const first = spawnWorker(config);
   try {
-    const atKill = await waitFor(handle.workflowId, killWhen);
+    const atKill = await waitForProgress(temporal.env.client, handle.workflowId, killWhen);
     await killHard(first);
     const worker = await createTestWorker(temporal.env, config);
     const result = await worker.runUntil(handle.result());
