@@ -1,1 +1,2 @@
 export { fineTunePipeline, progressQuery } from './pipeline';
+export { reapOrphanedJobs } from './reaper';
