@@ -5,10 +5,10 @@ import type { Worker } from '@temporalio/worker';
 import { toFile } from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
-import type { ReapEntry } from '../../src/reaper/reap';
+import { reapProviderJobs, type ReapEntry } from '../../src/reaper/reap';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { createTestWorker, SAMPLE_DATASET, startBackend, taskQueueFor, TEST_API_KEY, testConfig, useTemporal, type Backend } from '../helpers/stack';
+import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, TEST_API_KEY, testConfig, useTemporal, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
 
@@ -137,6 +137,26 @@ describe('tuneflow reap on the real Temporal dev server and the local backend', 
       });
     } finally {
       await temporal.env.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+      await backend.dispose();
+    }
+  });
+
+  it('reads every page of jobs and cancels a tagged job whose workflow id Temporal has never heard of', async () => {
+    const backend = await startBackend({ timeScale: 1 });
+    try {
+      const file = await backend.openai.files.create({ file: await toFile(createReadStream(SAMPLE_DATASET), 'data.jsonl'), purpose: 'fine-tune' });
+      const create = (metadata: Record<string, string>) => backend.openai.fineTuning.jobs.create({ model: 'gpt-4o-mini-2024-07-18', training_file: file.id, metadata });
+      // Jobs list newest first, so the first one created sits on the last page.
+      const stray = await create({ tuneflow_workflow_id: `never-started-${Date.now()}`, tuneflow_run_id: 'r' });
+      for (let i = 0; i < 100; i += 1) await create({ team: 'search' });
+
+      const entries = await reapProviderJobs({ provider: backend.openai, temporal: temporal.env.client, logger: silentLogger }, { dryRun: false });
+      expect(entries).toEqual([expect.objectContaining({ jobId: stray.id, workflowStatus: 'NOT_FOUND', action: 'cancelled' })]);
+      expect(await jobStatus(backend, stray.id)).toBe('cancelled');
+      const stats = await backend.stats();
+      expect(stats.requests.listPaginatedFineTuningJobs).toBe(2);
+      expect(stats.requests.cancelFineTuningJob).toBe(1);
+    } finally {
       await backend.dispose();
     }
   });
