@@ -43,7 +43,10 @@ export function register(program: Command): void {
       }
       if (o.schedule !== undefined) {
         const req = { scheduleId: o.scheduleId, cron: o.schedule, taskQueue: config.temporal.taskQueue, dryRun: o.dryRun ?? false };
-        const outcome = await upsertReapSchedule(client, req);
+        // The Temporal client turns the server's "Invalid schedule spec" into a TypeError.
+        const outcome = await upsertReapSchedule(client, req).catch((err: unknown) => {
+          throw err instanceof TypeError ? new UsageError(`--schedule ${JSON.stringify(o.schedule)} is not a cron expression Temporal accepts: ${err.message}`) : err;
+        });
         const next = (await client.schedule.getHandle(o.scheduleId).describe()).info.nextActionTimes[0];
         if (o.json) console.log(JSON.stringify({ ...req, outcome, nextRun: next?.toISOString() ?? null }));
         else console.log(`Schedule ${o.scheduleId} ${outcome}: reaps on '${o.schedule}' via task queue ${req.taskQueue}${req.dryRun ? ' (dry run)' : ''}; next run ${next?.toISOString() ?? 'not planned'}.`);
