@@ -4,6 +4,7 @@ import type { AppConfig } from '../config';
 import { createDatasetActivities } from './dataset';
 import { createEvalActivities } from './eval';
 import { createProviderJobActivities } from './provider-jobs';
+import { createReaperActivities } from './reaper';
 
 export interface ActivityDeps {
   config: AppConfig;
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDatasetActivities({ artifactsDir, logger: deps.logger }),
     ...createProviderJobActivities({ artifactsDir, logger: deps.logger, provider: deps.provider }),
     ...createEvalActivities(deps),
+    ...createReaperActivities({ logger: deps.logger, provider: deps.provider }),
   };
 }
 

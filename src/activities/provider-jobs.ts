@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
 import { finiteOrNull as num, type TrainingMetricsRow } from '../domain/run';
+import { JOB_METADATA_KEYS } from '../domain/job-tags';
 import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
 import { callProvider, jobTrouble } from '../provider/errors';
@@ -72,7 +73,7 @@ export interface JobPoll {
   trouble?: JobTrouble;
 }
 
-export const JOB_METADATA_KEYS = { workflowId: 'tuneflow_workflow_id', runId: 'tuneflow_run_id', fingerprint: 'tuneflow_fingerprint' } as const;
+export { JOB_METADATA_KEYS };
 
 /**
  * What makes two jobs interchangeable: the same data (and split), base model and training settings.

@@ -4,6 +4,7 @@ import { register as cancel } from './cancel';
 import { register as demo } from './demo';
 import { register as dev } from './dev';
 import { register as openaiLocal } from './openai-local';
+import { register as reap } from './reap';
 import { register as report } from './report';
 import { register as resume } from './resume';
 import { register as run } from './run';
@@ -18,7 +19,7 @@ export function buildProgram(onError: (text: string) => void = (t) => process.st
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const registerCommand of [validate, run, status, cancel, resume, report, worker, dev, demo, openaiLocal]) registerCommand(program);
+  for (const registerCommand of [validate, run, status, cancel, resume, reap, report, worker, dev, demo, openaiLocal]) registerCommand(program);
   return program;
 }
 

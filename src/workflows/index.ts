@@ -1,2 +1,3 @@
 export { fineTunePipeline, progressQuery, resumeUpdate } from './pipeline';
 export { evaluateCandidates } from './evaluation';
+export { reapOrphanedJobs } from './reaper';
