@@ -15,6 +15,9 @@ export interface LocalBackendFlags {
   faultRate?: string;
   failJobs?: boolean;
   refuseFineTuning?: boolean;
+  outage?: boolean;
+  latencyMs?: string;
+  latencyOperations?: string;
   timeScale?: string;
   seed?: string;
 }
@@ -28,6 +31,9 @@ export function addLocalBackendOptions(cmd: Command): Command {
     .option('--fault-rate <p>', 'share 0..1 of /v1 requests that fail transiently (env TUNEFLOW_LOCAL_FAULT_RATE)')
     .option('--fail-jobs', 'running fine-tuning jobs fail midway')
     .option('--refuse-fine-tuning', 'job creation answers 403 permission_denied')
+    .option('--outage', 'start unreachable: every /v1 request has its connection dropped (switch off via /_admin/settings)')
+    .option('--latency-ms <ms>', 'real milliseconds each /v1 request (or those of --latency-operations) waits before it is handled')
+    .option('--latency-operations <ids>', 'comma-separated operationIds --latency-ms applies to, e.g. createFile,retrieveFineTuningJob (default: all)')
     .option('--time-scale <x>', 'simulated seconds per real second (default 100)')
     .option('--seed <n>', 'seed for fault injection');
 }
@@ -50,6 +56,9 @@ export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.Pro
     faultRate: num('--fault-rate', flags.faultRate ?? env.TUNEFLOW_LOCAL_FAULT_RATE, 0, 1) ?? 0,
     failJobs: flags.failJobs ?? false,
     refuseFineTuning: flags.refuseFineTuning ?? false,
+    outage: flags.outage ?? false,
+    latencyMs: num('--latency-ms', flags.latencyMs, 0, 3_600_000) ?? 0,
+    latencyOperations: (flags.latencyOperations ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     timeScale: num('--time-scale', flags.timeScale, 1e-6, 1e9),
     seed: num('--seed', flags.seed, 0, 2 ** 32, true),
   };

@@ -20,6 +20,9 @@ export interface LocalBackendOptions {
   faultRate?: number;
   failJobs?: boolean;
   refuseFineTuning?: boolean;
+  outage?: boolean;
+  latencyMs?: number;
+  latencyOperations?: string[];
   seed?: number;
   logger?: Logger;
 }
@@ -48,7 +51,13 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     faultRate: opts.faultRate ?? 0,
     failJobs: opts.failJobs ?? false,
     refuseFineTuning: opts.refuseFineTuning ?? false,
+<<<<<<< HEAD
     revokedKeys: false,
+=======
+    outage: opts.outage ?? false,
+    latencyMs: opts.latencyMs ?? 0,
+    latencyOperations: [...(opts.latencyOperations ?? [])],
+>>>>>>> h/chaos
     timeScale,
   };
   const jobs = new JobService(store, clock, settings, log);

@@ -1,6 +1,6 @@
-// Fastify app: /v1 gate (auth, rate limit, faults, counting), error envelope, routes.
+// Fastify app: /v1 gate (outage, auth, rate limit, latency, faults, counting), error envelope, routes.
 import multipart from '@fastify/multipart';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { BackendContext } from './context';
 import { ApiError, invalidJson, invalidApiKey, missingApiKey, serverError } from './errors';
 import { randomId } from './ids';
@@ -8,6 +8,7 @@ import { registerAdminRoutes } from './routes/admin';
 import { registerChatRoutes } from './routes/chat';
 import { registerFileRoutes } from './routes/files';
 import { registerJobRoutes } from './routes/jobs';
+import { isDelayed } from './settings';
 
 /** The provider's upload limit for a single file. */
 const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
@@ -38,6 +39,11 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
     const op = request.routeOptions.config?.operationId;
     if (!op) return;
     ctx.stats.countRequest(op);
+    if (ctx.settings.outage) {
+      ctx.stats.outageDropped += 1;
+      dropConnection(request, reply);
+      return;
+    }
     if (!/^Bearer\s+\S+/i.test(request.headers.authorization ?? '')) {
       ctx.stats.unauthorized += 1;
       throw missingApiKey();
@@ -54,6 +60,10 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
         throw rateLimitError(ctx.settings.rpm, rate.retryAfterMs);
       }
     }
+    if (isDelayed(ctx.settings, op)) {
+      ctx.stats.delayed += 1;
+      await new Promise((resolve) => setTimeout(resolve, ctx.settings.latencyMs));
+    }
     // Decided before the handler runs, so a failed request never changes state.
     const fault = ctx.faults.decide(ctx.settings.faultRate);
     if (!fault) return;
@@ -67,8 +77,7 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
       case 'unavailable':
         throw new ApiError(503, 'The engine is currently overloaded, please try again later.', 'server_error', null, null);
       case 'dropped_connection':
-        reply.hijack();
-        request.raw.socket.destroy();
+        dropConnection(request, reply);
         return;
       case 'slow':
         await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
@@ -116,6 +125,12 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
   registerChatRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   return app;
+}
+
+/** No answer at all: the client sees its connection closed, as when the provider is unreachable. */
+function dropConnection(request: FastifyRequest, reply: FastifyReply): void {
+  reply.hijack();
+  request.raw.socket.destroy();
 }
 
 /** 429 in the provider's wording, with retry-after (whole seconds, at least 1) and retry-after-ms. */

@@ -1,9 +1,13 @@
-// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, completed creates.
+// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, outage and latency, completed creates.
 import type { FaultKind } from './limits';
 
 export class Stats {
   requests: Record<string, number> = {};
   faults: Record<FaultKind, number> = this.emptyFaults();
+  /** /v1 requests whose connection was dropped because of `outage`. */
+  outageDropped = 0;
+  /** /v1 requests held back by `latencyMs`. */
+  delayed = 0;
   rateLimited = 0;
   unauthorized = 0;
   created = { files: 0, jobs: 0 };
@@ -19,6 +23,8 @@ export class Stats {
   reset(): void {
     this.requests = {};
     this.faults = this.emptyFaults();
+    this.outageDropped = 0;
+    this.delayed = 0;
     this.rateLimited = 0;
     this.unauthorized = 0;
     this.created = { files: 0, jobs: 0 };
@@ -29,7 +35,7 @@ export class Stats {
     const total = Object.values(injected).reduce((a, b) => a + b, 0);
     return {
       requests: { ...this.requests },
-      faults: { injected, total },
+      faults: { injected, total, outageDropped: this.outageDropped, delayed: this.delayed },
       rateLimited: this.rateLimited,
       unauthorized: this.unauthorized,
       created: { ...this.created },

@@ -21,6 +21,8 @@ export interface DevServer {
   address: string;
   uiUrl: string;
   stop(): Promise<void>;
+  /** Stops it at once with SIGKILL, as a crash would (what was committed to `dbFile` stays). */
+  kill(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -91,7 +93,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         ...(opts.dbFile ? { dbFilename: opts.dbFile } : {}),
       },
     });
-    return { address, uiUrl, stop: () => env.teardown() };
+    return { address, uiUrl, stop: () => env.teardown(), kill: () => env.teardown() };
   }
 
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--namespace', namespace, '--log-level', 'error'];
@@ -114,6 +116,11 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -11,12 +11,14 @@ import { addLocalBackendOptions, parseLocalBackendFlags } from '../../src/cli/op
 describe('openai-local CLI', () => {
   it('parses flags with env fallbacks and defaults', () => {
     const cmd = addLocalBackendOptions(new Command('x')).exitOverride();
-    cmd.parse(['--port', '0', '--fail-jobs', '--time-scale', '50', '--seed', '3'], { from: 'user' });
+    cmd.parse(['--port', '0', '--fail-jobs', '--time-scale', '50', '--seed', '3', '--latency-ms', '40000', '--latency-operations', 'createFile, retrieveFineTuningJob'], { from: 'user' });
     const opts = parseLocalBackendFlags(cmd.opts(), { TUNEFLOW_LOCAL_RPM: '120', TUNEFLOW_LOCAL_FAULT_RATE: '0.2' });
-    expect(opts).toEqual({ port: 0, stateDir: '.tuneflow/openai-local', rpm: 120, faultRate: 0.2, failJobs: true, refuseFineTuning: false, timeScale: 50, seed: 3 });
+    expect(opts).toEqual({ port: 0, stateDir: '.tuneflow/openai-local', rpm: 120, faultRate: 0.2, failJobs: true, refuseFineTuning: false, outage: false, latencyMs: 40000, latencyOperations: ['createFile', 'retrieveFineTuningJob'], timeScale: 50, seed: 3 });
+    expect(parseLocalBackendFlags({ outage: true }, {})).toMatchObject({ outage: true, latencyMs: 0, latencyOperations: [] });
     expect(parseLocalBackendFlags({ rpm: '5' }, { TUNEFLOW_LOCAL_RPM: '120' }).rpm).toBe(5);
     expect(parseLocalBackendFlags({}, {}).port).toBe(8787);
     expect(() => parseLocalBackendFlags({ faultRate: '2' }, {})).toThrow(/fault-rate/);
+    expect(() => parseLocalBackendFlags({ latencyMs: '-1' }, {})).toThrow(/latency-ms/);
   });
 
   it('prints exactly the base URL on stdout, serves it, and exits cleanly on SIGTERM', async () => {
