@@ -51,13 +51,10 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     faultRate: opts.faultRate ?? 0,
     failJobs: opts.failJobs ?? false,
     refuseFineTuning: opts.refuseFineTuning ?? false,
-<<<<<<< HEAD
     revokedKeys: false,
-=======
     outage: opts.outage ?? false,
     latencyMs: opts.latencyMs ?? 0,
     latencyOperations: [...(opts.latencyOperations ?? [])],
->>>>>>> h/chaos
     timeScale,
   };
   const jobs = new JobService(store, clock, settings, log);

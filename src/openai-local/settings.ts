@@ -5,17 +5,14 @@ export interface RuntimeSettings {
   faultRate: number;
   failJobs: boolean;
   refuseFineTuning: boolean;
-<<<<<<< HEAD
   /** Every /v1 request answers 401 invalid_api_key, as after a key was revoked. */
   revokedKeys: boolean;
-=======
   /** Every /v1 request has its connection dropped unanswered, as a provider that is unreachable. */
   outage: boolean;
   /** Real milliseconds a matching /v1 request waits before it is handled, as a slow provider. */
   latencyMs: number;
   /** operationIds `latencyMs` applies to; empty = every /v1 operation. */
   latencyOperations: string[];
->>>>>>> h/chaos
   readonly timeScale: number;
 }
 

@@ -10,23 +10,15 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
 
   app.post('/_admin/settings', async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-<<<<<<< HEAD
-    const { rpm, faultRate, failJobs, refuseFineTuning, revokedKeys } = body;
-=======
-    const { rpm, faultRate, failJobs, refuseFineTuning, outage, latencyMs, latencyOperations } = body;
->>>>>>> h/chaos
+    const { rpm, faultRate, failJobs, refuseFineTuning, revokedKeys, outage, latencyMs, latencyOperations } = body;
     if (rpm !== undefined && (typeof rpm !== 'number' || !Number.isFinite(rpm) || rpm < 0)) throw badRequest('rpm must be a number >= 0', 'rpm');
     if (faultRate !== undefined && (typeof faultRate !== 'number' || faultRate < 0 || faultRate > 1)) throw badRequest('faultRate must be within 0..1', 'faultRate');
     if (failJobs !== undefined && typeof failJobs !== 'boolean') throw badRequest('failJobs must be a boolean', 'failJobs');
     if (refuseFineTuning !== undefined && typeof refuseFineTuning !== 'boolean') throw badRequest('refuseFineTuning must be a boolean', 'refuseFineTuning');
-<<<<<<< HEAD
     if (revokedKeys !== undefined && typeof revokedKeys !== 'boolean') throw badRequest('revokedKeys must be a boolean', 'revokedKeys');
-    if (typeof revokedKeys === 'boolean') ctx.settings.revokedKeys = revokedKeys;
-=======
     if (outage !== undefined && typeof outage !== 'boolean') throw badRequest('outage must be a boolean', 'outage');
     if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0)) throw badRequest('latencyMs must be a number >= 0', 'latencyMs');
     if (latencyOperations !== undefined && !isOperationList(latencyOperations)) throw badRequest('latencyOperations must be an array of operationIds', 'latencyOperations');
->>>>>>> h/chaos
     if (typeof rpm === 'number') {
       ctx.settings.rpm = rpm;
       ctx.limiter.setRpm(rpm);
@@ -34,6 +26,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
     if (typeof faultRate === 'number') ctx.settings.faultRate = faultRate;
     if (typeof refuseFineTuning === 'boolean') ctx.settings.refuseFineTuning = refuseFineTuning;
     if (typeof outage === 'boolean') ctx.settings.outage = outage;
+    if (typeof revokedKeys === 'boolean') ctx.settings.revokedKeys = revokedKeys;
     if (typeof latencyMs === 'number') ctx.settings.latencyMs = latencyMs;
     if (isOperationList(latencyOperations)) ctx.settings.latencyOperations = [...latencyOperations];
     if (typeof failJobs === 'boolean') {
