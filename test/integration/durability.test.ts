@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure, CancelledFailure, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { type ApplicationFailure, CancelledFailure, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
@@ -51,9 +51,7 @@ async function jobsOf(backend: Backend, workflowId: string) {
   return jobs;
 }
 
-const LIVE = new Set(['validating_files', 'queued', 'running', 'paused']);
-
-describe('a run under cancels at any moment', () => {
+describe('cancel at any moment', () => {
   it('a cancel while the job is being created waits for the create call, then cancels the job it returned', async () => {
     await withStack('cancel during create', { latencyMs: 3000, latencyOperations: ['createFineTuningJob'] }, async ({ backend, start }) => {
       const handle = await start();
