@@ -150,20 +150,22 @@ describe('a workflow id started again after a failure', () => {
       await waitForProgress(temporal.env.client, first.workflowId, (p) => p.latest.step !== null && p.latest.step > 0);
       await first.cancel();
       await outcome(first);
-      const second = await start({ hyperparameters: { n_epochs: 3 } }, first.workflowId);
+      const second = await start({ hyperparameters: { n_epochs: 3 }, seed: 7 }, first.workflowId);
       const { result, error } = await outcome(second);
       expect(error).toBeUndefined();
       const jobs = await jobsOf(backend, first.workflowId);
       expect(jobs).toHaveLength(2);
       expect(jobs.find((j) => j.id !== result?.jobId)?.status).toBe('cancelled');
-      expect(result?.adoptedJobFrom).toBeNull();
       const rows = (await readFile(path.join(result?.artifactsDir as string, 'metrics.jsonl'), 'utf8')).trim().split('\n');
-      const steps = rows.map((l) => (JSON.parse(l) as { step: number }).step);
-      const providerSteps: number[] = [];
+      // Step and loss, so a row of the first job under a step number the second also has would show.
+      const curve = rows.map((l) => JSON.parse(l) as { step: number; trainLoss: number | null }).map((r) => [r.step, r.trainLoss]);
+      const providerCurve: Array<[number, number | null]> = [];
       for await (const ev of backend.openai.fineTuning.jobs.listEvents(result?.jobId as string, { limit: 100 })) {
-        if (ev.type === 'metrics') providerSteps.push((ev.data as { step: number }).step);
+        const data = ev.data as { step: number; train_loss?: number } | undefined;
+        if (ev.type === 'metrics' && data) providerCurve.push([data.step, data.train_loss ?? null]);
       }
-      expect(steps).toEqual(providerSteps.sort((a, b) => a - b));
+      expect(curve).toEqual(providerCurve.sort((a, b) => a[0] - b[0]));
+      expect(result?.adoptedJobFrom).toBeNull();
     });
   });
 });
