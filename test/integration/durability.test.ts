@@ -86,6 +86,23 @@ describe('cancel at any moment', () => {
 });
 
 describe('a provider that is down or refuses the key never costs the job', () => {
+  it('a cancel while the provider is down ends the run only once the job is cancelled, retrying until the provider answers', async () => {
+    await withStack('cancel during outage', { timeScale: 40 }, async ({ backend, start }) => {
+      const handle = await start();
+      const { jobId } = await waitForStage(temporal.env.client, handle.workflowId, 'training');
+      await backend.settings({ outage: true });
+      await handle.cancel();
+      await new Promise((r) => setTimeout(r, 4000));
+      // The run cannot close while its job may still train.
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await backend.settings({ outage: false });
+      const { error } = await outcome(handle);
+      expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      expect((await backend.openai.fineTuning.jobs.retrieve(jobId as string)).status).toBe('cancelled');
+    });
+  });
+
+
   it('an outage during training neither fails the run nor abandons the job: progress says since when, and the run finishes once the provider is back', async () => {
     await withStack('outage during training', { timeScale: 40 }, async ({ backend, start }) => {
       const handle = await start();
