@@ -21,7 +21,7 @@ import { createLogger } from '../src/log';
 import type { LocalBackendOptions } from '../src/openai-local';
 import { startPipeline } from '../src/starter';
 import { findTemporalCli } from '../src/temporal/cli';
-import { progressQuery } from '../src/workflows';
+import { progressQuery, resumeUpdate } from '../src/workflows';
 
 // A recognisable key, so the replay test can prove that secrets never reach history.
 const RECORDING_API_KEY = 'sk-golden-recording-secret';
@@ -51,11 +51,47 @@ interface Scenario {
 
 const SCENARIOS: Record<string, Scenario> = {
   'happy-path': {
-    files: ['happy-path'],
+    // From 0.2 the evaluation is a child workflow with a history of its own, kept beside its parent's.
+    files: ['happy-path', 'evaluation-child'],
     async run(stack, workflowId) {
       const handle = await startPipeline(stack.client, stack.config, INPUT, { workflowId });
       await handle.result();
-      return [{ file: 'happy-path', workflowId, runId: handle.firstExecutionRunId }];
+      const child = `${workflowId}-eval-${handle.firstExecutionRunId}`;
+      const childRun = (await stack.client.workflow.getHandle(child).describe()).runId;
+      return [
+        { file: 'happy-path', workflowId, runId: handle.firstExecutionRunId },
+        { file: 'evaluation-child', workflowId: child, runId: childRun },
+      ];
+    },
+  },
+  'provider-outage': {
+    // The provider unreachable for a while during training: polls answer "unreachable", the run backs off and goes on.
+    files: ['provider-outage'],
+    backend: { timeScale: 20 },
+    async run(stack, workflowId) {
+      const handle = await startPipeline(stack.client, stack.config, INPUT, { workflowId });
+      await waitFor(stack, workflowId, (p) => p.stage === 'training' && p.polls >= 1);
+      await adminSettings(stack, { outage: true });
+      await waitFor(stack, workflowId, (p) => p.unreachable);
+      await delay(3000);
+      await adminSettings(stack, { outage: false });
+      await handle.result();
+      return [{ file: 'provider-outage', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  'refused-key-resumed': {
+    // The key refused while the job trains: the run waits for a person, `tuneflow resume` lets it go on.
+    files: ['refused-key-resumed'],
+    backend: { timeScale: 20 },
+    async run(stack, workflowId) {
+      const handle = await startPipeline(stack.client, stack.config, INPUT, { workflowId });
+      await waitFor(stack, workflowId, (p) => p.stage === 'training' && p.polls >= 1);
+      await adminSettings(stack, { revokedKeys: true });
+      await waitFor(stack, workflowId, (p) => p.waiting);
+      await adminSettings(stack, { revokedKeys: false });
+      await handle.executeUpdate(resumeUpdate);
+      await handle.result();
+      return [{ file: 'refused-key-resumed', workflowId, runId: handle.firstExecutionRunId }];
     },
   },
   'continue-as-new': {
@@ -112,11 +148,16 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
-async function waitFor(stack: LocalStack, workflowId: string, ready: (p: { stage: Stage; polls: number }) => boolean): Promise<void> {
+async function adminSettings(stack: LocalStack, settings: Record<string, unknown>): Promise<void> {
+  const res = await fetch(stack.backend.url.replace(/\/v1$/, '/_admin/settings'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) });
+  if (!res.ok) throw new Error(`backend settings: ${res.status}`);
+}
+
+async function waitFor(stack: LocalStack, workflowId: string, ready: (p: { stage: Stage; polls: number; unreachable: boolean; waiting: boolean }) => boolean): Promise<void> {
   const handle = stack.client.workflow.getHandle(workflowId);
   for (;;) {
     const progress = await handle.query(progressQuery).catch(() => null);
-    if (progress && ready({ stage: progress.stage, polls: progress.counts.polls })) return;
+    if (progress && ready({ stage: progress.stage, polls: progress.counts.polls, unreachable: Boolean(progress.providerUnreachableSince), waiting: Boolean(progress.waitingFor) })) return;
     if (progress && ['done', 'failed', 'cancelled'].includes(progress.stage)) throw new Error(`${workflowId} reached ${progress.stage} first`);
     await delay(200);
   }
