@@ -3,10 +3,12 @@ import type { Logger } from 'pino';
 import { validationFailureMessage, type SplitManifest } from '../domain/dataset';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import { runDir, writeFileAtomic } from './artifacts';
-import { assertReadableFile } from './failures';
+import { assertInputFile } from './failures';
 
 export interface DatasetDeps {
   artifactsDir: string;
+  /** Where datasets named in workflow input may be read from (config.dataRoots). */
+  dataRoots: readonly string[];
   logger: Logger;
 }
 
@@ -26,9 +28,9 @@ export interface ValidationSummary {
   reportPath: string;
 }
 
-const assertReadable = (file: string) => assertReadableFile(file, 'Dataset', 'DatasetNotFound');
+const assertReadable = (file: string, roots: readonly string[]) => assertInputFile(file, { what: 'Dataset', notFoundType: 'DatasetNotFound', roots });
 
-export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
+export function createDatasetActivities({ artifactsDir, dataRoots, logger }: DatasetDeps) {
   return {
     async validateDataset(req: {
       runId: string;
@@ -39,8 +41,8 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
       validRatio: number;
       seed: number;
     }): Promise<ValidationSummary> {
-      await assertReadable(req.datasetPath);
-      const report = await validateDatasetFile(req.datasetPath, {
+      const datasetPath = await assertReadable(req.datasetPath, dataRoots);
+      const report = await validateDatasetFile(datasetPath, {
         model: req.model,
         allowTruncation: req.allowTruncation,
         budgetUsd: req.budgetUsd,
@@ -67,9 +69,9 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
     },
 
     async splitDataset(req: { runId: string; datasetPath: string; seed: number; validRatio: number }): Promise<SplitManifest> {
-      await assertReadable(req.datasetPath);
+      const datasetPath = await assertReadable(req.datasetPath, dataRoots);
       const outDir = path.join(runDir(artifactsDir, req.runId), 'split');
-      const manifest = await splitDatasetFile(req.datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio });
+      const manifest = await splitDatasetFile(datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio });
       logger.info({ runId: req.runId, train: manifest.train.examples, valid: manifest.valid.examples }, 'dataset split');
       return manifest;
     },

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { analyseExample, blankLineAnalysis, unreadableLineAnalysis, type LineAnalysis, type ModelFacts, type TokenCounter } from '../domain/dataset';
+import { analyseExample, blankLineAnalysis, unreadableLineAnalysis, type LineAnalysis, type ModelFacts, type TokenCounter, type UnreadableLineCode } from '../domain/dataset';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-depth';
 import { MAX_LINE_BYTES, type RawLine } from './line-reader';
 
 export interface LineContext {
@@ -91,7 +92,7 @@ export function contentHashWords(compact: Buffer): [number, number, number, numb
 
 export type ParsedLine =
   | { kind: 'blank' }
-  | { kind: 'unreadable'; code: 'invalid_utf8' | 'invalid_json' | 'line_too_long'; message: string }
+  | { kind: 'unreadable'; code: UnreadableLineCode; message: string }
   | { kind: 'value'; value: unknown };
 
 /** Reads one raw line as far as a JSON value. */
@@ -100,6 +101,7 @@ export function parseRawLine(raw: RawLine): ParsedLine {
   if (isBlankLine(raw.bytes)) return { kind: 'blank' };
   const text = decodeUtf8Line(raw.bytes);
   if (text === null) return { kind: 'unreadable', code: 'invalid_utf8', message: 'the line is not valid UTF-8' };
+  if (jsonNestingExceeds(raw.bytes)) return { kind: 'unreadable', code: 'nesting_too_deep', message: `the line nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep` };
   try {
     return { kind: 'value', value: JSON.parse(text) as unknown };
   } catch (err) {

@@ -4,6 +4,9 @@ import type { ModelFacts } from './models';
 import { scanExampleForPii, type PiiCounts } from './pii';
 import { countExampleTokens, type TokenCounter } from './tokens';
 
+/** Why a line could not be read as far as a JSON value. */
+export type UnreadableLineCode = 'invalid_utf8' | 'invalid_json' | 'line_too_long' | 'nesting_too_deep';
+
 /** A line-level finding before it is placed in the report. */
 export interface LineIssue {
   code: DatasetIssueCode;
@@ -32,7 +35,7 @@ export function blankLineAnalysis(line: number): LineAnalysis {
   return { line, kind: 'blank', issues: [], messageCount: 0, hasSystem: false, hasUser: false, totalTokens: 0, assistantTokens: 0, hash: null, pii: null };
 }
 
-export function unreadableLineAnalysis(line: number, code: 'invalid_utf8' | 'invalid_json' | 'line_too_long', message: string): LineAnalysis {
+export function unreadableLineAnalysis(line: number, code: UnreadableLineCode, message: string): LineAnalysis {
   return { ...blankLineAnalysis(line), kind: 'unreadable', issues: [{ code, severity: 'error', message }] };
 }
 
