@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertInputFile, nonRetryable, type InputFileRule } from '../../src/activities/failures';
+import { loadConfig } from '../../src/config';
 
 let dir: string;
 let roots: string[];
@@ -99,5 +100,19 @@ describe('input files named in workflow input', () => {
     const cause = new Error('underlying');
     expect(nonRetryable('refused', 'X', cause).cause).toBe(cause);
     expect(nonRetryable('refused', 'X', 'not an error').cause).toBeUndefined();
+  });
+});
+
+describe('TUNEFLOW_DATA_ROOTS', () => {
+  it('parses folders separated by the path delimiter into absolute paths with symlinks resolved', async () => {
+    const link = path.join(dir, 'data-link');
+    await symlink(path.join(dir, 'data'), link);
+    const config = loadConfig({ TUNEFLOW_DATA_ROOTS: [link, dir].join(path.delimiter) });
+    expect(config.dataRoots).toEqual([path.join(dir, 'data'), dir]);
+    expect(loadConfig({}).dataRoots).toEqual([]);
+  });
+
+  it('refuses a root that does not exist, naming it', () => {
+    expect(() => loadConfig({ TUNEFLOW_DATA_ROOTS: path.join(dir, 'nope') })).toThrow(`TUNEFLOW_DATA_ROOTS: ${path.join(dir, 'nope')} does not exist`);
   });
 });
