@@ -2,14 +2,17 @@
  * Benchmark of `validate` (npm run bench:validate): generates a deterministic chat JSONL of at least
  * 200 MB, then measures in fresh child processes (so peak RSS is per pass): a bare read + JSON.parse
  * pass, a tokenizer-only pass (read, parse, and count the same tokens validation counts), and the
- * validator itself. Prints MB/s, the validate/tokenizer ratio and the validator's peak RSS.
+ * validator itself; then the validator on a smaller file with 1 MB lines among ordinary ones (prose and
+ * runs without spaces, the tokenizer's worst case). Prints MB/s, the validate/tokenizer ratio, peak RSS
+ * and, per pass, the longest the event loop was blocked (perf_hooks.monitorEventLoopDelay).
  *
- *   npm run bench:validate [-- --mb 200 --repeat 1 --keep --dir /tmp/x --passes parse,tokenize,validate]
+ *   npm run bench:validate [-- --mb 200 --repeat 1 --keep --dir /tmp/x --passes parse,tokenize,validate,long-lines]
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { countExampleTokens } from '../src/domain/dataset';
 import { createSeededRandom, type RandomSource } from '../src/domain/random';
@@ -18,7 +21,7 @@ import { readLineBatches } from '../src/dataset/line-reader';
 import { createTokenCounter } from '../src/dataset/tokenizer';
 
 const MODEL = 'gpt-4o-mini-2024-07-18';
-const PASSES = ['parse', 'tokenize', 'validate'] as const;
+const PASSES = ['parse', 'tokenize', 'validate', 'long-lines'] as const;
 type Pass = (typeof PASSES)[number];
 
 interface PassResult {
@@ -26,6 +29,8 @@ interface PassResult {
   seconds: number;
   bytes: number;
   maxRssMb: number;
+  /** The longest the event loop went without a turn during the pass. */
+  maxLoopBlockMs: number;
   detail: string;
 }
 
@@ -113,16 +118,57 @@ async function generate(path: string, targetBytes: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
+/** 1 MB lines: prose (counting stops at the model's limit) and seeded letters without a space. */
+function longLine(random: RandomSource, kind: number): string {
+  const target = 1 << 20;
+  let content = '';
+  if (kind % 2 === 0) {
+    const parts: string[] = [];
+    let length = 0;
+    while (length < target) {
+      const p = paragraph(random, 8);
+      parts.push(p);
+      length += p.length + 1;
+    }
+    content = parts.join(' ');
+  } else {
+    const letters = new Array<string>(target);
+    for (let i = 0; i < target; i++) letters[i] = String.fromCharCode(97 + Math.floor(random() * 26));
+    content = letters.join('');
+  }
+  return JSON.stringify({ messages: [{ role: 'user', content }, { role: 'assistant', content: 'ok' }] });
+}
+
+/** About `targetBytes` of ordinary examples with `longLines` 1 MB lines spread among them. */
+async function generateWithLongLines(path: string, targetBytes: number, longLines: number): Promise<void> {
+  const random = createSeededRandom(20_240_718, 'bench:validate:long-lines');
+  const out = createWriteStream(path);
+  let bytes = 0;
+  let written = 0;
+  const every = targetBytes / (longLines + 1);
+  while (bytes < targetBytes || written < longLines) {
+    const line = written < longLines && bytes >= every * (written + 1) ? longLine(random, written++) : example(random);
+    bytes += Buffer.byteLength(line) + 1;
+    if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
 // ---------------------------------------------------------------- passes (run in a child)
 
 async function runPass(pass: Pass, file: string): Promise<PassResult> {
+  // The tokenizer's rank table loads before the clock starts, as a worker has it loaded.
+  await createTokenCounter('o200k_base');
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const started = performance.now();
   let bytes = 0;
   let detail = '';
-  if (pass === 'validate') {
+  if (pass === 'validate' || pass === 'long-lines') {
     const report = await validateDatasetFile(file, { model: MODEL, validRatio: 0.2, seed: 42 });
     bytes = report.bytes;
     detail = `${report.examples} examples, ${report.tokens.total} tokens, ${report.duplicates.duplicateExamples} duplicates, valid=${report.valid}`;
+    if (pass === 'long-lines') detail += `, example_too_long on ${report.errorCounts.example_too_long ?? 0} lines`;
   } else {
     const counter = pass === 'tokenize' ? await createTokenCounter('o200k_base') : null;
     const progress = { bytes: 0 };
@@ -141,7 +187,8 @@ async function runPass(pass: Pass, file: string): Promise<PassResult> {
     detail = counter ? `${examples} examples, ${tokens} tokens` : `${examples} examples`;
   }
   const seconds = (performance.now() - started) / 1000;
-  return { pass, seconds, bytes, maxRssMb: process.resourceUsage().maxRSS / 1024, detail };
+  loop.disable();
+  return { pass, seconds, bytes, maxRssMb: process.resourceUsage().maxRSS / 1024, maxLoopBlockMs: loop.max / 1e6, detail };
 }
 
 function runPassInChild(pass: Pass, file: string): PassResult {
@@ -178,6 +225,11 @@ async function main(): Promise<void> {
   } else {
     console.log(`reusing ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB; same seed, same bytes)`);
   }
+  const longFile = join(dir, 'chat-long-lines.jsonl');
+  if (!existsSync(longFile)) {
+    await generateWithLongLines(longFile, 20e6, 8);
+    console.log(`generated ${longFile} (${(statSync(longFile).size / 1e6).toFixed(1)} MB, 8 lines of 1 MB among ordinary examples)`);
+  }
   console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
 
   // Passes alternate --repeat times and the fastest of each counts: on a shared machine, load comes and goes.
@@ -186,12 +238,15 @@ async function main(): Promise<void> {
   const only = argValue('--passes')?.split(',');
   for (let round = 1; round <= repeat; round++) {
     for (const pass of PASSES.filter((p) => !only || only.includes(p))) {
-      const r = runPassInChild(pass, file);
+      const r = runPassInChild(pass, pass === 'long-lines' ? longFile : file);
       const best = results.get(pass);
       // Fastest run for throughput, highest peak RSS of all runs for memory.
-      if (!best || r.seconds < best.seconds) results.set(pass, { ...r, maxRssMb: Math.max(r.maxRssMb, best?.maxRssMb ?? 0) });
-      else best.maxRssMb = Math.max(best.maxRssMb, r.maxRssMb);
-      console.log(`${pass.padEnd(9)} ${(r.bytes / 1e6 / r.seconds).toFixed(2).padStart(7)} MB/s  ${r.seconds.toFixed(1).padStart(6)} s  peak RSS ${r.maxRssMb.toFixed(0).padStart(4)} MB  (${r.detail})${repeat > 1 ? `  [round ${round}]` : ''}`);
+      if (!best || r.seconds < best.seconds) results.set(pass, { ...r, maxRssMb: Math.max(r.maxRssMb, best?.maxRssMb ?? 0), maxLoopBlockMs: Math.max(r.maxLoopBlockMs, best?.maxLoopBlockMs ?? 0) });
+      else {
+        best.maxRssMb = Math.max(best.maxRssMb, r.maxRssMb);
+        best.maxLoopBlockMs = Math.max(best.maxLoopBlockMs, r.maxLoopBlockMs);
+      }
+      console.log(`${pass.padEnd(9)} ${(r.bytes / 1e6 / r.seconds).toFixed(2).padStart(7)} MB/s  ${r.seconds.toFixed(1).padStart(6)} s  peak RSS ${r.maxRssMb.toFixed(0).padStart(4)} MB  max event-loop block ${r.maxLoopBlockMs.toFixed(0).padStart(4)} ms  (${r.detail})${repeat > 1 ? `  [round ${round}]` : ''}`);
     }
   }
   const validate = results.get('validate');
@@ -200,6 +255,8 @@ async function main(): Promise<void> {
     const ratio = validate.bytes / validate.seconds / (tokenize.bytes / tokenize.seconds);
     console.log(`${repeat > 1 ? `best of ${repeat}: ` : ''}validate / tokenizer-only: ${ratio.toFixed(2)} (target >= 0.80)   validate peak RSS: ${validate.maxRssMb.toFixed(0)} MB (target < 300 MB)`);
   }
+  const blocks = (['validate', 'long-lines'] as const).map((p) => results.get(p)).filter((r) => r !== undefined);
+  if (blocks.length > 0) console.log(`max event-loop block while validating: ${blocks.map((r) => `${r.pass} ${r.maxLoopBlockMs.toFixed(0)} ms`).join(', ')} (target ~100 ms)`);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (!process.argv.includes('--keep') && argValue('--dir') === undefined) rmSync(dir, { recursive: true, force: true });
 }

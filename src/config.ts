@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -10,6 +11,7 @@ const ConfigSchema = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   TUNEFLOW_HOME: z.string().min(1).default('.tuneflow'),
   TUNEFLOW_ARTIFACTS_DIR: z.string().min(1).optional(),
+  TUNEFLOW_DATA_ROOTS: z.string().optional(),
   TUNEFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });
 
@@ -20,6 +22,11 @@ export interface AppConfig {
   home: string;
   /** Where each run writes its split files, eval results and report, one folder per workflow id. */
   artifactsDir: string;
+  /**
+   * Folders (absolute, symlinks resolved) that dataset and eval paths from workflow input must lie in.
+   * Empty when TUNEFLOW_DATA_ROOTS is unset: `worker` refuses to start, `dev` and `demo` use the current directory.
+   */
+  dataRoots: string[];
   /** Unset: each command picks its default (info for services, warn for the demo, which talks to a person). */
   logLevel: z.infer<typeof ConfigSchema>['TUNEFLOW_LOG_LEVEL'];
 }
@@ -32,12 +39,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const dataRoots = parseDataRoots(e.TUNEFLOW_DATA_ROOTS);
   const home = path.resolve(e.TUNEFLOW_HOME);
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
     provider: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
     home,
     artifactsDir: path.resolve(e.TUNEFLOW_ARTIFACTS_DIR ?? path.join(home, 'artifacts')),
+    dataRoots,
     logLevel: e.TUNEFLOW_LOG_LEVEL,
   };
+}
+
+/** TUNEFLOW_DATA_ROOTS: folders separated by the platform's path delimiter, each of which must exist. */
+export function parseDataRoots(raw: string | undefined): string[] {
+  const entries = (raw ?? '').split(path.delimiter).filter((p) => p.trim() !== '');
+  return entries.map((entry) => {
+    try {
+      return realpathSync(path.resolve(entry));
+    } catch {
+      throw new Error(`Invalid environment:\n  TUNEFLOW_DATA_ROOTS: ${entry} does not exist (folders separated by '${path.delimiter}')`);
+    }
+  });
+}
+
+/** The line a person runs to allow the current directory's tree; printed wherever data roots are missing. */
+export function dataRootsHint(cwd = process.cwd()): string {
+  return `export TUNEFLOW_DATA_ROOTS=${cwd}`;
 }

@@ -27,6 +27,18 @@ async function searchAttributesRegistered(client: Client, namespace: string): Pr
 
 export class RunAlreadyExistsError extends Error {}
 
+/** A workflow id that cannot name a run: its files live in a folder named by the id. */
+export class InvalidWorkflowIdError extends Error {}
+
+/** Refuses ids that are not a plain folder name inside the artifacts folder ('.', '..', slashes, ...). */
+export function assertUsableWorkflowId(workflowId: string): void {
+  if (/^[A-Za-z0-9._:-]{1,200}$/.test(workflowId) && workflowId !== '.' && workflowId !== '..') return;
+  throw new InvalidWorkflowIdError(
+    `Workflow id ${JSON.stringify(workflowId)} cannot be used: a run keeps its files in a folder named by its id, so the id must be ` +
+      "1 to 200 letters, digits, '.', '_', ':' or '-', and not '.' or '..'. Pick another --id.",
+  );
+}
+
 /** Starts a pipeline run. The workflow id is the run's identity: starting it twice never makes two jobs. */
 export async function startPipeline(
   client: Client,
@@ -37,6 +49,7 @@ export async function startPipeline(
   const datasetPath = path.resolve(input.datasetPath);
   const resolved = resolvePipelineInput({ ...input, datasetPath });
   const workflowId = opts.workflowId ?? defaultWorkflowId(datasetPath);
+  assertUsableWorkflowId(workflowId);
   const tag = await searchAttributesRegistered(client, config.temporal.namespace);
   try {
     return await client.workflow.start('fineTunePipeline', {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
-import type { AppConfig } from './config';
+import { dataRootsHint, type AppConfig } from './config';
 import { createProviderClient } from './provider/client';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -52,10 +52,19 @@ export async function createWorker({ config, logger, connection, workflowBundle 
   });
 }
 
+/** Whoever can start a workflow must not be able to make the worker read (and upload) any file it can see. */
+export function dataRootsMissingMessage(cwd = process.cwd()): string {
+  return (
+    'TUNEFLOW_DATA_ROOTS is not set: the worker reads datasets and eval files named in workflow input only under these folders. ' +
+    `Set it to the folders that hold your data (separated by ':'), for example:\n  ${dataRootsHint(cwd)}`
+  );
+}
+
 /** `tuneflow worker`: runs until SIGINT or SIGTERM, then drains and exits. */
 export async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
   installTemporalLogging(logger);
   if (!config.provider.apiKey) throw new Error('OPENAI_API_KEY is not set: the worker needs it to reach the provider.');
+  if (config.dataRoots.length === 0) throw new Error(dataRootsMissingMessage());
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
     const worker = await createWorker({ config, logger, connection });

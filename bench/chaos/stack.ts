@@ -131,6 +131,7 @@ export class ChaosStack {
         provider: { apiKey: LOCAL_API_KEY, baseURL: backend.url },
         home: path.join(opts.dir, 'home'),
         artifactsDir: path.join(opts.dir, 'artifacts'),
+        dataRoots: [opts.dataDir],
         logLevel: 'info',
       };
       const workerEnv: NodeJS.ProcessEnv = {

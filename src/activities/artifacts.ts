@@ -16,10 +16,10 @@ export function runDir(artifactsDir: string, runKey: string): string {
   return path.join(artifactsDir, ...segments);
 }
 
-/** Writes through a temp file and a rename, so a killed worker never leaves half a file behind. */
+/** Writes through a temp file and a rename, so a killed worker never leaves half a file behind. Owner-only: runs hold dataset facts. */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
+  await writeFile(tmp, data, { mode: 0o600 });
   await rename(tmp, file);
 }

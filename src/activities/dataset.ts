@@ -4,10 +4,12 @@ import { validationFailureMessage, type SplitManifest } from '../domain/dataset'
 import { resolvePipelineInput } from '../domain/pipeline';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import { runDir, writeFileAtomic } from './artifacts';
-import { assertReadableFile, nonRetryable } from './failures';
+import { assertInputFile, nonRetryable } from './failures';
 
 export interface DatasetDeps {
   artifactsDir: string;
+  /** Where datasets named in workflow input may be read from (config.dataRoots). */
+  dataRoots: readonly string[];
   logger: Logger;
 }
 
@@ -27,9 +29,9 @@ export interface ValidationSummary {
   reportPath: string;
 }
 
-const assertReadable = (file: string) => assertReadableFile(file, 'Dataset', 'DatasetNotFound');
+const assertReadable = (file: string, roots: readonly string[]) => assertInputFile(file, { what: 'Dataset', notFoundType: 'DatasetNotFound', roots });
 
-export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
+export function createDatasetActivities({ artifactsDir, dataRoots, logger }: DatasetDeps) {
   return {
     async validateDataset(req: {
       runId: string;
@@ -49,8 +51,8 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
           throw nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidPipelineInput');
         }
       }
-      await assertReadable(req.datasetPath);
-      const report = await validateDatasetFile(req.datasetPath, {
+      const datasetPath = await assertReadable(req.datasetPath, dataRoots);
+      const report = await validateDatasetFile(datasetPath, {
         model: req.model,
         allowTruncation: req.allowTruncation,
         budgetUsd: req.budgetUsd,
@@ -77,9 +79,9 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
     },
 
     async splitDataset(req: { runId: string; datasetPath: string; seed: number; validRatio: number }): Promise<SplitManifest> {
-      await assertReadable(req.datasetPath);
+      const datasetPath = await assertReadable(req.datasetPath, dataRoots);
       const outDir = path.join(runDir(artifactsDir, req.runId), 'split');
-      const manifest = await splitDatasetFile(req.datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio });
+      const manifest = await splitDatasetFile(datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio });
       logger.info({ runId: req.runId, train: manifest.train.examples, valid: manifest.valid.examples }, 'dataset split');
       return manifest;
     },

@@ -15,7 +15,7 @@ import { EvalSetMismatchError, runEvalBatch } from '../eval/runner';
 import { IncompleteEvaluationError, summarizeEvalRun } from '../eval/summarize';
 import { writeReportFiles } from '../report';
 import { runDir } from './artifacts';
-import { assertReadableFile, nonRetryable } from './failures';
+import { assertInputFile, nonRetryable } from './failures';
 
 export interface EvalActivityDeps {
   config: AppConfig;
@@ -137,9 +137,9 @@ export function createEvalActivities(deps: EvalActivityDeps) {
 
   return {
     async prepareEval(input: PrepareEvalInput): Promise<PrepareEvalOutput> {
-      await assertReadableFile(input.sourcePath, 'Eval file', 'EvalFileNotFound');
+      const sourcePath = await assertInputFile(input.sourcePath, { what: 'Eval file', notFoundType: 'EvalFileNotFound', roots: config.dataRoots, artifactsDir: config.artifactsDir });
       const prepared = await prepareEvalSet({
-        sourcePath: input.sourcePath,
+        sourcePath,
         outPath: evalSetPath(config.artifactsDir, input.runId),
         maxExamples: input.maxExamples,
         seed: input.seed,

@@ -15,9 +15,9 @@ export interface ActivityDeps {
 
 /** Every side effect of a run, built from injected dependencies; the worker registers the result. */
 export function createActivities(deps: ActivityDeps) {
-  const { artifactsDir } = deps.config;
+  const { artifactsDir, dataRoots } = deps.config;
   return {
-    ...createDatasetActivities({ artifactsDir, logger: deps.logger }),
+    ...createDatasetActivities({ artifactsDir, dataRoots, logger: deps.logger }),
     ...createProviderJobActivities({ artifactsDir, logger: deps.logger, provider: deps.provider }),
     ...createEvalActivities(deps),
     ...createReaperActivities({ logger: deps.logger, provider: deps.provider }),

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,8 @@ export function register(program: Command): void {
       const backendState = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-demo-backend-'));
       console.error('Starting a local Temporal dev server, the local OpenAI-compatible backend and a worker…');
       const stack = await startLocalStack({
-        config,
+        // The sample lives beside the code, which need not be under the current directory.
+        config: config.dataRoots.length > 0 ? config : { ...config, dataRoots: [realpathSync(process.cwd()), realpathSync(path.dirname(SAMPLE_DATASET))] },
         logger,
         worker: true,
         taskQueue: 'tuneflow-demo',

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { isListening } from '../temporal/dev-server';
 import { cliContext, UsageError } from './context';
-import { startLocalStack } from './local-stack';
+import { LOCAL_API_KEY, startLocalStack, type LocalStack } from './local-stack';
 import { DEFAULT_LOCAL_PORT, parseLocalBackendFlags, type LocalBackendFlags } from './openai-local';
 
 export function register(program: Command): void {
@@ -31,21 +31,7 @@ export function register(program: Command): void {
           logger: logger.child({ component: 'openai-local' }),
         },
       });
-      console.log(
-        [
-          'tuneflow dev is up:',
-          `  Temporal     ${stack.server.address} (database ${path.join(config.home, 'temporal.db')})`,
-          `  Temporal UI  ${stack.server.uiUrl}`,
-          `  OpenAI-compatible backend  ${stack.backend.url}`,
-          `  worker       ${worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
-          '',
-          'In another shell:',
-          `  export TEMPORAL_ADDRESS=${stack.server.address} OPENAI_BASE_URL=${stack.backend.url} OPENAI_API_KEY=${stack.config.provider.apiKey}`,
-          '  npx tuneflow run data/sample/support-conversations.jsonl --model gpt-4o-mini-2024-07-18 --poll-interval 2 --wait',
-          '',
-          'Ctrl-C stops all of it.',
-        ].join('\n'),
-      );
+      console.log(devBanner(stack, path.join(config.home, 'temporal.db')));
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -53,4 +39,22 @@ export function register(program: Command): void {
       console.log('\nStopping…');
       await stack.stop();
     });
+}
+
+/** What `tuneflow dev` prints once it is up. The key is the local one: the user's real key never appears. */
+export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'>, dbFile: string): string {
+  return [
+    'tuneflow dev is up:',
+    `  Temporal     ${stack.server.address} (database ${dbFile})`,
+    `  Temporal UI  ${stack.server.uiUrl}`,
+    `  OpenAI-compatible backend  ${stack.backend.url}`,
+    `  worker       ${stack.worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
+    `  data roots   ${stack.config.dataRoots.join(path.delimiter)} (TUNEFLOW_DATA_ROOTS)`,
+    '',
+    'In another shell:',
+    `  export TEMPORAL_ADDRESS=${stack.server.address} OPENAI_BASE_URL=${stack.backend.url} OPENAI_API_KEY=${LOCAL_API_KEY}`,
+    '  npx tuneflow run data/sample/support-conversations.jsonl --model gpt-4o-mini-2024-07-18 --poll-interval 2 --wait',
+    '',
+    'Ctrl-C stops all of it.',
+  ].join('\n');
 }

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -5,6 +6,9 @@ import type { AppConfig } from '../config';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../openai-local';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
 import { createWorker, installTemporalLogging } from '../worker';
+
+/** The key a local stack hands its worker and prints: the local backend accepts any non-empty key. */
+export const LOCAL_API_KEY = 'tuneflow-local';
 
 /** Temporal, the local backend and (optionally) a worker, started together and stopped in reverse. */
 export interface LocalStack {
@@ -38,7 +42,10 @@ export async function startLocalStack(opts: {
     const config: AppConfig = {
       ...opts.config,
       temporal: { ...opts.config.temporal, address: server.address, uiUrl: server.uiUrl, taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue },
-      provider: { apiKey: opts.config.provider.apiKey ?? 'tuneflow-local', baseURL: backend.url },
+      // The local backend accepts any key: the user's real one is neither needed nor shown.
+      provider: { apiKey: LOCAL_API_KEY, baseURL: backend.url },
+      // Unset roots on a local stack mean the current directory's tree (a shared worker must name them).
+      dataRoots: opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())],
     };
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());

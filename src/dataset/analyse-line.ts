@@ -1,10 +1,26 @@
 import { hash } from 'node:crypto';
-import { analyseExample, blankLineAnalysis, unreadableLineAnalysis, type LineAnalysis, type ModelFacts, type TokenCounter } from '../domain/dataset';
+import {
+  analyseExample,
+  blankLineAnalysis,
+  checkLineExample,
+  exampleTokenItems,
+  finishExampleAnalysis,
+  tokenCountingLimit,
+  TOKENS_FOR_REPLY_PRIMING,
+  unreadableLineAnalysis,
+  type ExampleTokenCount,
+  type LineAnalysis,
+  type ModelFacts,
+  type UnreadableLineCode,
+} from '../domain/dataset';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-depth';
 import { MAX_LINE_BYTES, type RawLine } from './line-reader';
+import type { EventLoopPacer } from './pacer';
+import type { PacedTokenCounter } from './tokenizer';
 
 export interface LineContext {
   facts: ModelFacts;
-  counter: TokenCounter;
+  counter: PacedTokenCounter;
   allowTruncation: boolean;
 }
 
@@ -91,7 +107,7 @@ export function contentHashWords(compact: Buffer): [number, number, number, numb
 
 export type ParsedLine =
   | { kind: 'blank' }
-  | { kind: 'unreadable'; code: 'invalid_utf8' | 'invalid_json' | 'line_too_long'; message: string }
+  | { kind: 'unreadable'; code: UnreadableLineCode; message: string }
   | { kind: 'value'; value: unknown };
 
 /** Reads one raw line as far as a JSON value. */
@@ -100,6 +116,7 @@ export function parseRawLine(raw: RawLine): ParsedLine {
   if (isBlankLine(raw.bytes)) return { kind: 'blank' };
   const text = decodeUtf8Line(raw.bytes);
   if (text === null) return { kind: 'unreadable', code: 'invalid_utf8', message: 'the line is not valid UTF-8' };
+  if (jsonNestingExceeds(raw.bytes)) return { kind: 'unreadable', code: 'nesting_too_deep', message: `the line nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep` };
   try {
     return { kind: 'value', value: JSON.parse(text) as unknown };
   } catch (err) {
@@ -107,14 +124,46 @@ export function parseRawLine(raw: RawLine): ParsedLine {
   }
 }
 
-/** Everything validation learns from one line. */
+function withHash(analysis: LineAnalysis, value: unknown, raw: RawLine): LineAnalysis {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && raw.bytes !== null) {
+    analysis.hash = contentHashWords(compactJsonLine(raw.bytes));
+  }
+  return analysis;
+}
+
+/** Everything validation learns from one line, in one synchronous step (for lines of ordinary length). */
 export function analyseLine(raw: RawLine, context: LineContext): LineAnalysis {
   const parsed = parseRawLine(raw);
   if (parsed.kind === 'blank') return blankLineAnalysis(raw.line);
   if (parsed.kind === 'unreadable') return unreadableLineAnalysis(raw.line, parsed.code, parsed.message);
-  const analysis = analyseExample(parsed.value, raw.line, context.facts, context.counter, context.allowTruncation);
-  if (typeof parsed.value === 'object' && parsed.value !== null && !Array.isArray(parsed.value) && raw.bytes !== null) {
-    analysis.hash = contentHashWords(compactJsonLine(raw.bytes));
+  return withHash(analyseExample(parsed.value, raw.line, context.facts, context.counter, context.allowTruncation), parsed.value, raw);
+}
+
+/** Lines longer than this are analysed by analyseLongLine, which gives the event loop turns while counting. */
+export const PACED_LINE_BYTES = 64 * 1024;
+
+/** The same terms and stop as countExampleTokens, with long texts counted in paced pieces. */
+async function countExampleTokensPaced(example: Record<string, unknown>, context: LineContext, pacer: EventLoopPacer): Promise<ExampleTokenCount> {
+  const limit = tokenCountingLimit(context.facts);
+  let total = TOKENS_FOR_REPLY_PRIMING;
+  let assistant = 0;
+  for (const item of exampleTokenItems(example)) {
+    const tokens = item.fixed + (item.text === null ? 0 : await context.counter.countPaced(item.text, limit - total, pacer));
+    total += tokens;
+    if (item.assistant) assistant += tokens;
+    if (total > limit) break;
   }
-  return analysis;
+  return { total, assistant };
+}
+
+/** analyseLine for a long line: the same result, but token counting never holds the event loop for long. */
+export async function analyseLongLine(raw: RawLine, context: LineContext, pacer: EventLoopPacer): Promise<LineAnalysis> {
+  const parsed = parseRawLine(raw);
+  if (parsed.kind === 'blank') return blankLineAnalysis(raw.line);
+  if (parsed.kind === 'unreadable') return unreadableLineAnalysis(raw.line, parsed.code, parsed.message);
+  const checked = checkLineExample(parsed.value, raw.line);
+  if (checked.example === null) return checked.analysis;
+  if (pacer.due()) await pacer.pause();
+  const tokens = await countExampleTokensPaced(checked.example, context, pacer);
+  return withHash(finishExampleAnalysis({ ...checked, example: checked.example }, tokens, context.facts, context.allowTruncation), parsed.value, raw);
 }

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { genericModelFacts, resolveModelFacts, ValidationAccumulator, type ModelFacts, type ValidationReport } from '../domain/dataset';
-import { analyseLine } from './analyse-line';
+import { analyseLine, analyseLongLine, PACED_LINE_BYTES } from './analyse-line';
 import { DatasetFileError } from './errors';
 import { readLineBatches } from './line-reader';
+import { createEventLoopPacer } from './pacer';
 import { createTokenCounter } from './tokenizer';
 
 /** The provider's upload limit for one training file. */
@@ -79,8 +80,13 @@ export async function validateDatasetFile(path: string, opts: ValidateOptions): 
   const context = { facts, counter, allowTruncation: opts.allowTruncation ?? false };
   const hash = createHash('sha256');
   const progress = { bytes: 0 };
+  // A worker shares its event loop with other runs' workflow tasks and heartbeats: give it turns.
+  const pacer = createEventLoopPacer();
   for await (const batch of readLineBatches(path, hash, progress)) {
-    for (const raw of batch) accumulator.add(analyseLine(raw, context));
+    for (const raw of batch) {
+      accumulator.add(raw.length > PACED_LINE_BYTES ? await analyseLongLine(raw, context, pacer) : analyseLine(raw, context));
+      if (pacer.due()) await pacer.pause();
+    }
   }
   return accumulator.finish({ sha256: hash.digest('hex'), bytes: progress.bytes });
 }

@@ -33,7 +33,7 @@ export async function prepareEvalSet(options: PrepareEvalSetOptions): Promise<Pr
   const skippedReasons: Record<string, number> = {};
   let usable = 0;
   for await (const line of readJsonl(options.sourcePath)) {
-    const extracted = line.error === null ? extractEvalExample(line.value) : ({ ok: false, reason: 'invalid_json' } as const);
+    const extracted = line.error === null ? extractEvalExample(line.value) : ({ ok: false, reason: line.problem } as const);
     if (extracted.ok) usable++;
     else skippedReasons[extracted.reason] = (skippedReasons[extracted.reason] ?? 0) + 1;
   }

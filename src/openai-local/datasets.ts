@@ -1,6 +1,6 @@
 // Checks a fine-tuning JSONL file the way the provider does, streaming it line by line.
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../dataset/json-depth';
+import { MAX_LINE_BYTES, readLineBatches } from '../dataset/line-reader';
 import type { Example, JobError } from './types';
 
 export const MIN_TRAINING_EXAMPLES = 10;
@@ -59,13 +59,18 @@ export async function checkDataset(path: string, param: 'training_file' | 'valid
   const examples: Example[] = [];
   let count = 0;
   let tokens = 0;
-  let lineNo = 0;
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  try {
-    for await (const raw of lines) {
-      lineNo++;
-      const line = raw.trim();
+  // The bounded reader: a line of hundreds of MB is a finding, never a string the process cannot hold.
+  for await (const batch of readLineBatches(path)) {
+    for (const raw of batch) {
+      const lineNo = raw.line;
+      if (raw.bytes === null) {
+        return fail(`Invalid file format. Line ${lineNo} is ${raw.length} bytes long, over the ${MAX_LINE_BYTES}-byte limit for one example.`);
+      }
+      const line = raw.bytes.toString('utf8').trim();
       if (line === '') continue;
+      if (jsonNestingExceeds(raw.bytes)) {
+        return fail(`Invalid file format. Line ${lineNo} nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`);
+      }
       let value: unknown;
       try {
         value = JSON.parse(line);
@@ -78,8 +83,6 @@ export async function checkDataset(path: string, param: 'training_file' | 'valid
       if (examples.length < keep) examples.push(checked.example);
       tokens += checked.tokens;
     }
-  } finally {
-    lines.close();
   }
   if (param === 'training_file' && count < MIN_TRAINING_EXAMPLES) {
     return fail(`Training file has ${count} example(s), but must have at least ${MIN_TRAINING_EXAMPLES} examples.`);

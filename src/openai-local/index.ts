@@ -1,6 +1,7 @@
 // Public entry point of the local OpenAI-compatible backend (contract used by the CLI and tests).
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { REDACTED, REDACTED_LOG_PATHS } from '../log';
 import { ChatService } from './chat';
 import { SimClock } from './clock';
 import type { BackendContext } from './context';
@@ -43,7 +44,8 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
   if (!LOOPBACK.has(host)) throw new Error(`openai-local only listens on loopback, not on ${host}`);
   const timeScale = opts.timeScale ?? DEFAULT_TIME_SCALE;
   if (!(timeScale > 0)) throw new Error('timeScale must be > 0');
-  const log = opts.logger ?? pino({ level: 'silent' });
+  // Requests carry bearer keys: whatever logger it is given, the backend never writes one out.
+  const log = (opts.logger ?? pino({ level: 'silent' })).child({}, { redact: { paths: REDACTED_LOG_PATHS, censor: REDACTED } });
   const store = await Store.open(opts.stateDir);
   const clock = new SimClock(timeScale, await store.readClock());
   const settings: RuntimeSettings = {

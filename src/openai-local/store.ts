@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import type { ClockState } from './clock';
 import type { Example, FileRecord, JobRecord } from './types';
 
+// Uploaded datasets and job records are the user's data: readable by the owner only.
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 export class Store {
   readonly files = new Map<string, FileRecord>();
   readonly jobs = new Map<string, JobRecord>();
@@ -17,10 +21,11 @@ export class Store {
 
   static async open(dir: string): Promise<Store> {
     const store = new Store(dir);
-    for (const sub of ['files', 'blobs', 'jobs', 'examples', 'tmp']) await mkdir(join(dir, sub), { recursive: true });
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    for (const sub of ['files', 'blobs', 'jobs', 'examples', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: DIR_MODE });
     // Leftover temp files of a crash are garbage; the records they were meant to replace are still intact.
     await rm(join(dir, 'tmp'), { recursive: true, force: true });
-    await mkdir(join(dir, 'tmp'), { recursive: true });
+    await mkdir(join(dir, 'tmp'), { recursive: true, mode: DIR_MODE });
     for (const rec of await readJsonDir<FileRecord>(join(dir, 'files'))) store.files.set(rec.id, rec);
     for (const rec of await readJsonDir<JobRecord>(join(dir, 'jobs'))) store.jobs.set(rec.id, rec);
     for (const r of [...store.files.values(), ...store.jobs.values()]) store.seq = Math.max(store.seq, r.seq);
@@ -60,7 +65,7 @@ export class Store {
   /** Creates a file record with the given content in one go (small generated files such as result CSVs). */
   async putFileWithContent(rec: FileRecord, content: string): Promise<void> {
     const tmp = this.tempPath();
-    await writeFile(tmp, content);
+    await writeFile(tmp, content, { mode: FILE_MODE });
     await rename(tmp, this.blobPath(rec.id));
     await this.putFile(rec);
   }
@@ -85,7 +90,7 @@ export class Store {
   }
 
   openBlobWriter(tmpPath: string): WriteStream {
-    return createWriteStream(tmpPath);
+    return createWriteStream(tmpPath, { mode: FILE_MODE });
   }
 
   /** Waits for every write issued so far. */
@@ -98,7 +103,7 @@ export class Store {
     const text = JSON.stringify(value);
     return this.enqueue(path, async (target) => {
       const tmp = this.tempPath();
-      await writeFile(tmp, text);
+      await writeFile(tmp, text, { mode: FILE_MODE });
       await rename(tmp, target);
     });
   }

@@ -78,7 +78,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const address = `${ip}:${port}`;
   const uiUrl = `http://${ip}:${uiPort}`;
   const cli = await findTemporalCli({ say: opts.say });
-  if (opts.dbFile) await mkdir(path.dirname(opts.dbFile), { recursive: true });
+  if (opts.dbFile) await mkdir(path.dirname(opts.dbFile), { recursive: true, mode: 0o700 });
 
   if (!cli.path) {
     const env = await TestWorkflowEnvironment.createLocal({

@@ -56,7 +56,7 @@ describe('tuneflow worker', () => {
     const started = Date.now();
     const finished = await run(
       ['worker'],
-      { TEMPORAL_ADDRESS: temporal.env.address, TEMPORAL_TASK_QUEUE: 'tf-sigterm', OPENAI_API_KEY: 'test-key', TUNEFLOW_LOG_LEVEL: 'info' },
+      { TEMPORAL_ADDRESS: temporal.env.address, TEMPORAL_TASK_QUEUE: 'tf-sigterm', OPENAI_API_KEY: 'test-key', TUNEFLOW_DATA_ROOTS: process.cwd(), TUNEFLOW_LOG_LEVEL: 'info' },
       (child) => {
         child.stderr?.on('data', (d: Buffer) => {
           if (d.toString().includes('worker started')) child.kill('SIGTERM');
@@ -72,5 +72,12 @@ describe('tuneflow worker', () => {
     const finished = await run(['worker'], { TEMPORAL_ADDRESS: temporal.env.address, OPENAI_API_KEY: '' });
     expect(finished.code).toBe(1);
     expect(finished.stderr).toMatch(/OPENAI_API_KEY/);
+  });
+
+  it('refuses to start without TUNEFLOW_DATA_ROOTS, printing the line that sets it', async () => {
+    const finished = await run(['worker'], { TEMPORAL_ADDRESS: temporal.env.address, OPENAI_API_KEY: 'test-key', TUNEFLOW_DATA_ROOTS: '' });
+    expect(finished.code).toBe(1);
+    expect(finished.stderr).toContain('TUNEFLOW_DATA_ROOTS is not set');
+    expect(finished.stderr).toContain(`export TUNEFLOW_DATA_ROOTS=${process.cwd()}`);
   });
 });

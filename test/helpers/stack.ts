@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { WORKFLOWS_PATH } from '../../src/worker';
 
 export const TEST_API_KEY = 'test-key';
 export const SAMPLE_DATASET = path.resolve('data/sample/support-conversations.jsonl');
+/** The repository and the temp folder: every dataset and eval file the tests name lies under one of them. */
+export const TEST_DATA_ROOTS = [realpathSync(process.cwd()), realpathSync(os.tmpdir())];
 export const silentLogger = pino({ level: 'silent' });
 
 /** The real Temporal dev server from the CLI the global setup found or built. */
@@ -88,6 +91,7 @@ export function testConfig(env: TestWorkflowEnvironment, backendUrl: string, art
     provider: { apiKey: TEST_API_KEY, baseURL: backendUrl },
     home: artifactsDir,
     artifactsDir,
+    dataRoots: TEST_DATA_ROOTS,
     logLevel: 'silent',
   };
 }

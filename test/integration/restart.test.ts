@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
 import type { PipelineProgress } from '../../src/domain/pipeline';
@@ -19,6 +20,7 @@ function spawnWorker(config: AppConfig): ChildProcess {
       OPENAI_API_KEY: TEST_API_KEY,
       OPENAI_BASE_URL: config.provider.baseURL,
       TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
+      TUNEFLOW_DATA_ROOTS: config.dataRoots.join(path.delimiter),
       TUNEFLOW_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -2,7 +2,10 @@ import type { DatasetIssueCode } from './codes';
 import { checkExample } from './example-checks';
 import type { ModelFacts } from './models';
 import { scanExampleForPii, type PiiCounts } from './pii';
-import { countExampleTokens, type TokenCounter } from './tokens';
+import { countExampleTokens, type ExampleTokenCount, type TokenCounter } from './tokens';
+
+/** Why a line could not be read as far as a JSON value. */
+export type UnreadableLineCode = 'invalid_utf8' | 'invalid_json' | 'line_too_long' | 'nesting_too_deep';
 
 /** A line-level finding before it is placed in the report. */
 export interface LineIssue {
@@ -32,21 +35,23 @@ export function blankLineAnalysis(line: number): LineAnalysis {
   return { line, kind: 'blank', issues: [], messageCount: 0, hasSystem: false, hasUser: false, totalTokens: 0, assistantTokens: 0, hash: null, pii: null };
 }
 
-export function unreadableLineAnalysis(line: number, code: 'invalid_utf8' | 'invalid_json' | 'line_too_long', message: string): LineAnalysis {
+export function unreadableLineAnalysis(line: number, code: UnreadableLineCode, message: string): LineAnalysis {
   return { ...blankLineAnalysis(line), kind: 'unreadable', issues: [{ code, severity: 'error', message }] };
 }
 
-/**
- * Judges one parsed line: format checks, token count against the model's limit (an error, or a
- * warning when truncation is allowed), and the PII screen. The content hash is left to the caller.
- */
-export function analyseExample(value: unknown, line: number, facts: ModelFacts, counter: TokenCounter, allowTruncation: boolean): LineAnalysis {
+/** An example's format checks, before its tokens are counted; `example` is null when it cannot be counted. */
+export interface CheckedLine {
+  analysis: LineAnalysis;
+  example: Record<string, unknown> | null;
+}
+
+/** Format checks of one parsed line (the first half of analyseExample). */
+export function checkLineExample(value: unknown, line: number): CheckedLine {
   const check = checkExample(value);
-  const issues: LineIssue[] = check.issues.map((i) => ({ code: i.code, severity: i.severity, message: i.message }));
   const analysis: LineAnalysis = {
     line,
-    kind: 'example',
-    issues,
+    kind: check.example === null ? 'unreadable' : 'example',
+    issues: check.issues.map((i) => ({ code: i.code, severity: i.severity, message: i.message })),
     messageCount: check.messageCount,
     hasSystem: check.hasSystem,
     hasUser: check.hasUser,
@@ -55,18 +60,44 @@ export function analyseExample(value: unknown, line: number, facts: ModelFacts, 
     hash: null,
     pii: null,
   };
-  if (check.example === null) return { ...analysis, kind: 'unreadable' };
-  const tokens = countExampleTokens(check.example, counter);
+  return { analysis, example: check.example };
+}
+
+/** The token limit counting may stop at: past it the example is too long whatever the rest holds. */
+export function tokenCountingLimit(facts: ModelFacts): number {
+  return facts.tokenLimitPerExample ?? Infinity;
+}
+
+/** The second half: the token count against the model's limit (an error, or a warning when truncation is allowed) and the PII screen. */
+export function finishExampleAnalysis(
+  checked: CheckedLine & { example: Record<string, unknown> },
+  tokens: ExampleTokenCount,
+  facts: ModelFacts,
+  allowTruncation: boolean,
+): LineAnalysis {
+  const { analysis, example } = checked;
   analysis.totalTokens = tokens.total;
   analysis.assistantTokens = tokens.assistant;
   const limit = facts.tokenLimitPerExample;
   if (limit !== null && tokens.total > limit) {
-    issues.push({
+    analysis.issues.push({
       code: 'example_too_long',
       severity: allowTruncation ? 'warning' : 'error',
-      message: `the example has ~${tokens.total} tokens, over the ${limit}-token per-example limit of ${facts.model}${allowTruncation ? ' (it will be truncated)' : ''}`,
+      // "At least": counting stops once past the limit.
+      message: `the example has at least ~${tokens.total} tokens, over the ${limit}-token per-example limit of ${facts.model}${allowTruncation ? ' (it will be truncated)' : ''}`,
     });
   }
-  analysis.pii = scanExampleForPii(check.example);
+  analysis.pii = scanExampleForPii(example);
   return analysis;
+}
+
+/**
+ * Judges one parsed line: format checks, token count against the model's limit (an error, or a
+ * warning when truncation is allowed), and the PII screen. The content hash is left to the caller.
+ */
+export function analyseExample(value: unknown, line: number, facts: ModelFacts, counter: TokenCounter, allowTruncation: boolean): LineAnalysis {
+  const checked = checkLineExample(value, line);
+  if (checked.example === null) return checked.analysis;
+  const tokens = countExampleTokens(checked.example, counter, tokenCountingLimit(facts));
+  return finishExampleAnalysis({ ...checked, example: checked.example }, tokens, facts, allowTruncation);
 }

@@ -13,6 +13,7 @@ export const DATASET_ERROR_CODES = [
   'invalid_utf8',
   'invalid_json',
   'line_too_long',
+  'nesting_too_deep',
   // The reference notebook's codes.
   'data_type',
   'missing_messages_list',
@@ -54,6 +55,7 @@ export const DATASET_CODE_DESCRIPTIONS: Record<DatasetIssueCode, string> = {
   invalid_utf8: 'the line is not valid UTF-8',
   invalid_json: 'the line is not valid JSON',
   line_too_long: 'the line is longer than the reader accepts (no example that long can be trained)',
+  nesting_too_deep: 'the line nests JSON objects and arrays deeper than any chat example needs',
   data_type: 'the line is JSON but not a JSON object',
   missing_messages_list: 'the example has no non-empty "messages" list',
   message_missing_key: 'a message is not an object, or lacks "role", "content", (tool messages) "tool_call_id" or (function messages) "name"',

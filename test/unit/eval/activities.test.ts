@@ -66,6 +66,7 @@ beforeAll(async () => {
     OPENAI_BASE_URL: backend.url,
     TUNEFLOW_HOME: dir,
     TUNEFLOW_ARTIFACTS_DIR: artifactsDir,
+    TUNEFLOW_DATA_ROOTS: dir,
     TUNEFLOW_LOG_LEVEL: 'silent',
   });
   activities = createEvalActivities({

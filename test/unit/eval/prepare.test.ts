@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,6 +32,20 @@ describe('prepareEvalSet', () => {
       [1, 5, 'a3'],
     ]);
     expect(rows[0]?.prompt).toEqual([{ role: 'user', content: 'q1' }]);
+  });
+
+  it('skips a 40 MB line as line_too_long and a line nested 100k deep as nesting_too_deep, keeping the lines around them', async () => {
+    const source = path.join(dir, 'hostile.jsonl');
+    const fd = openSync(source, 'w');
+    writeSync(fd, `${chat('q1', 'a1')}\n{"messages":[{"role":"user","content":"`);
+    const block = Buffer.alloc(1024 * 1024, 'a');
+    for (let i = 0; i < 40; i++) writeSync(fd, block);
+    writeSync(fd, `"},{"role":"assistant","content":"ok"}]}\n${'['.repeat(100_000)}${']'.repeat(100_000)}\n${chat('q4', 'a4')}\n`);
+    closeSync(fd);
+    const prepared = await prepareEvalSet({ sourcePath: source, outPath: path.join(dir, 'hostile-set.jsonl'), seed: 1 });
+    expect(prepared).toMatchObject({ examples: 2, skipped: 2, skippedReasons: { line_too_long: 1, nesting_too_deep: 1 } });
+    const rows = (await readFile(prepared.path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { sourceLine: number });
+    expect(rows.map((r) => r.sourceLine)).toEqual([1, 4]);
   });
 
   it('subsamples maxExamples deterministically for a seed', async () => {
