@@ -4,6 +4,7 @@ import { validationFailureMessage, type SplitManifest } from '../domain/dataset'
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import { runDir, writeFileAtomic } from './artifacts';
 import { assertReadableFile } from './failures';
+import { withProgressHeartbeat } from './heartbeat';
 
 export interface DatasetDeps {
   artifactsDir: string;
@@ -40,13 +41,16 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
       seed: number;
     }): Promise<ValidationSummary> {
       await assertReadable(req.datasetPath);
-      const report = await validateDatasetFile(req.datasetPath, {
-        model: req.model,
-        allowTruncation: req.allowTruncation,
-        budgetUsd: req.budgetUsd,
-        validRatio: req.validRatio,
-        seed: req.seed,
-      });
+      const report = await withProgressHeartbeat({ bytesRead: 0, bytes: 0, lines: 0 }, (reporter) =>
+        validateDatasetFile(req.datasetPath, {
+          model: req.model,
+          allowTruncation: req.allowTruncation,
+          budgetUsd: req.budgetUsd,
+          validRatio: req.validRatio,
+          seed: req.seed,
+          onProgress: (p) => reporter.update(p),
+        }),
+      );
       const reportPath = path.join(runDir(artifactsDir, req.runId), 'validation.json');
       await writeFileAtomic(reportPath, JSON.stringify(report, null, 2));
       const failureMessage = validationFailureMessage(report, req.budgetUsd);
@@ -69,7 +73,9 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
     async splitDataset(req: { runId: string; datasetPath: string; seed: number; validRatio: number }): Promise<SplitManifest> {
       await assertReadable(req.datasetPath);
       const outDir = path.join(runDir(artifactsDir, req.runId), 'split');
-      const manifest = await splitDatasetFile(req.datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio });
+      const manifest = await withProgressHeartbeat({ pass: 1, bytesRead: 0, bytes: 0, lines: 0 }, (reporter) =>
+        splitDatasetFile(req.datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio, onProgress: (p) => reporter.update(p) }),
+      );
       logger.info({ runId: req.runId, train: manifest.train.examples, valid: manifest.valid.examples }, 'dataset split');
       return manifest;
     },

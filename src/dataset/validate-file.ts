@@ -19,6 +19,16 @@ export interface ValidateOptions {
   seed?: number | undefined;
   /** Facts for a model the table does not list; without them an unknown model gets generic facts and a warning. */
   modelFacts?: ModelFacts;
+  /** Called after each read chunk; may throw to stop the validation (a cancelled activity). */
+  onProgress?: (progress: DatasetReadProgress) => void;
+}
+
+/** How far a streaming pass over a dataset got: figures only. */
+export interface DatasetReadProgress {
+  bytesRead: number;
+  /** The file's size. */
+  bytes: number;
+  lines: number;
 }
 
 /** The facts validation uses for a model: the table's, the caller's, or generic ones for a custom model. */
@@ -79,8 +89,11 @@ export async function validateDatasetFile(path: string, opts: ValidateOptions): 
   const context = { facts, counter, allowTruncation: opts.allowTruncation ?? false };
   const hash = createHash('sha256');
   const progress = { bytes: 0 };
+  let lines = 0;
   for await (const batch of readLineBatches(path, hash, progress)) {
     for (const raw of batch) accumulator.add(analyseLine(raw, context));
+    lines += batch.length;
+    opts.onProgress?.({ bytesRead: progress.bytes, bytes: size, lines });
   }
   return accumulator.finish({ sha256: hash.digest('hex'), bytes: progress.bytes });
 }
