@@ -15,6 +15,7 @@ export interface LocalBackendFlags {
   faultRate?: string;
   failJobs?: boolean;
   refuseFineTuning?: boolean;
+  uploadBytesPerSecond?: string;
   timeScale?: string;
   seed?: string;
 }
@@ -28,6 +29,7 @@ export function addLocalBackendOptions(cmd: Command): Command {
     .option('--fault-rate <p>', 'share 0..1 of /v1 requests that fail transiently (env TUNEFLOW_LOCAL_FAULT_RATE)')
     .option('--fail-jobs', 'running fine-tuning jobs fail midway')
     .option('--refuse-fine-tuning', 'job creation answers 403 permission_denied')
+    .option('--upload-bytes-per-second <n>', 'read upload bodies no faster than this, to simulate a slow link (0 = unlimited)')
     .option('--time-scale <x>', 'simulated seconds per real second (default 100)')
     .option('--seed <n>', 'seed for fault injection');
 }
@@ -50,6 +52,7 @@ export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.Pro
     faultRate: num('--fault-rate', flags.faultRate ?? env.TUNEFLOW_LOCAL_FAULT_RATE, 0, 1) ?? 0,
     failJobs: flags.failJobs ?? false,
     refuseFineTuning: flags.refuseFineTuning ?? false,
+    uploadBytesPerSecond: num('--upload-bytes-per-second', flags.uploadBytesPerSecond, 0, 1e12),
     timeScale: num('--time-scale', flags.timeScale, 1e-6, 1e9),
     seed: num('--seed', flags.seed, 0, 2 ** 32, true),
   };

@@ -20,6 +20,8 @@ export interface LocalBackendOptions {
   faultRate?: number;
   failJobs?: boolean;
   refuseFineTuning?: boolean;
+  /** Simulated slow link for uploads, bytes per second; 0 (default) = unlimited. */
+  uploadBytesPerSecond?: number;
   seed?: number;
   logger?: Logger;
 }
@@ -48,6 +50,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     faultRate: opts.faultRate ?? 0,
     failJobs: opts.failJobs ?? false,
     refuseFineTuning: opts.refuseFineTuning ?? false,
+    uploadBytesPerSecond: opts.uploadBytesPerSecond ?? 0,
     timeScale,
   };
   const jobs = new JobService(store, clock, settings, log);

@@ -5,6 +5,8 @@ export interface RuntimeSettings {
   faultRate: number;
   failJobs: boolean;
   refuseFineTuning: boolean;
+  /** How fast an upload body is read, to simulate a slow link; 0 = unlimited. */
+  uploadBytesPerSecond: number;
   readonly timeScale: number;
 }
 

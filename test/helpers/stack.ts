@@ -48,7 +48,7 @@ export interface Backend extends LocalBackend {
   stateDir: string;
   openai: OpenAI;
   stats(): Promise<BackendStats>;
-  settings(s: Partial<Pick<LocalBackendOptions, 'rpm' | 'faultRate' | 'failJobs' | 'refuseFineTuning'>>): Promise<void>;
+  settings(s: Partial<Pick<LocalBackendOptions, 'rpm' | 'faultRate' | 'failJobs' | 'refuseFineTuning' | 'uploadBytesPerSecond'>>): Promise<void>;
   dispose(): Promise<void>;
 }
 

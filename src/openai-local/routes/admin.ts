@@ -15,12 +15,17 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
     if (faultRate !== undefined && (typeof faultRate !== 'number' || faultRate < 0 || faultRate > 1)) throw badRequest('faultRate must be within 0..1', 'faultRate');
     if (failJobs !== undefined && typeof failJobs !== 'boolean') throw badRequest('failJobs must be a boolean', 'failJobs');
     if (refuseFineTuning !== undefined && typeof refuseFineTuning !== 'boolean') throw badRequest('refuseFineTuning must be a boolean', 'refuseFineTuning');
+    const { uploadBytesPerSecond } = body;
+    if (uploadBytesPerSecond !== undefined && (typeof uploadBytesPerSecond !== 'number' || !Number.isFinite(uploadBytesPerSecond) || uploadBytesPerSecond < 0)) {
+      throw badRequest('uploadBytesPerSecond must be a number >= 0', 'uploadBytesPerSecond');
+    }
     if (typeof rpm === 'number') {
       ctx.settings.rpm = rpm;
       ctx.limiter.setRpm(rpm);
     }
     if (typeof faultRate === 'number') ctx.settings.faultRate = faultRate;
     if (typeof refuseFineTuning === 'boolean') ctx.settings.refuseFineTuning = refuseFineTuning;
+    if (typeof uploadBytesPerSecond === 'number') ctx.settings.uploadBytesPerSecond = uploadBytesPerSecond;
     if (typeof failJobs === 'boolean') {
       const switchedOn = failJobs && !ctx.settings.failJobs;
       ctx.settings.failJobs = failJobs;
