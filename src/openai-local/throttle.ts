@@ -7,9 +7,9 @@ const SLICES_PER_SECOND = 10;
 /**
  * A pipeline stage passing bytes through at most `bytesPerSecond()` bytes per second (0 = unlimited),
  * read per piece so a change at runtime applies at once. Holding a piece back stops reading the
- * socket, so the client sees the slow link as backpressure.
+ * socket, so the client sees the slow link as backpressure. `signal` ends it early.
  */
-export function throttleBytes(bytesPerSecond: () => number): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
+export function throttleBytes(bytesPerSecond: () => number, signal?: AbortSignal): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
   return async function* throttled(source) {
     let rate = 0;
     let since = 0;
@@ -31,7 +31,8 @@ export function throttleBytes(bytesPerSecond: () => number): (source: AsyncItera
         const piece = chunk.subarray(offset, offset + Math.max(1, Math.floor(rate / SLICES_PER_SECOND)));
         passed += piece.length;
         const wait = since + (passed / rate) * 1000 - performance.now();
-        if (wait > 0) await sleep(wait);
+        // A client that went away stops the wait: its buffered bytes would otherwise trickle in for minutes.
+        if (wait > 0) await sleep(wait, undefined, { signal });
         offset += piece.length;
         yield piece;
       }

@@ -39,8 +39,10 @@ export function registerFileRoutes(app: FastifyInstance, ctx: BackendContext): v
               yield chunk;
             }
           };
+          const gone = new AbortController();
+          request.raw.socket.once('close', () => gone.abort());
           // Streamed straight to disk: uploads of hundreds of MB never sit in memory.
-          await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond), counted, ctx.store.openBlobWriter(tmp));
+          await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(tmp));
           upload = { filename: part.filename || 'upload', bytes };
         } else if (part.fieldname === 'purpose') {
           purpose = String(part.value);
