@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,10 +63,8 @@ class SplitFileWriter {
     this.pendingBytes = 0;
     this.hash.update(data);
     this.bytes += data.length;
-    if (!this.stream.write(data)) await new Promise<void>((resolve, reject) => {
-      this.stream.once('drain', resolve);
-      this.stream.once('error', reject);
-    });
+    // events.once removes its error listener once drained: one per wait would pile up on a large file.
+    if (!this.stream.write(data)) await once(this.stream, 'drain');
   }
 
   async close(): Promise<SplitFileFacts> {
