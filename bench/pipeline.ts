@@ -155,7 +155,9 @@ async function main(): Promise<void> {
     }
     const { result, error } = await outcome;
     const total = (performance.now() - started) / 1000;
-    stages.push({ stage: result ? 'done' : 'failed', at: total });
+    // The run's end closes the last working stage; terminal stages (done, failed) take no time of their own.
+    const working = stages.filter((s) => !['done', 'failed', 'cancelled'].includes(s.stage));
+    working.push({ stage: 'end', at: total });
 
     const mb = (n: number | null) => (n === null ? '?' : n.toFixed(0));
     const stats = (await (await fetch(`${admin}/stats`)).json()) as { requests: Record<string, number>; created: { files: number; jobs: number } };
@@ -163,9 +165,9 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`dataset: ${(bytes / 1e6).toFixed(1)} MB, ${examples ?? (result ? result.dataset.train.examples + result.dataset.valid.examples : '?')} examples${examples === null ? '' : ' written'}`);
     console.log('time per stage:');
-    for (let i = 0; i + 1 < stages.length; i++) {
-      const s = stages[i] as { stage: string; at: number };
-      const next = stages[i + 1] as { stage: string; at: number };
+    for (let i = 0; i + 1 < working.length; i++) {
+      const s = working[i] as { stage: string; at: number };
+      const next = working[i + 1] as { stage: string; at: number };
       console.log(`  ${s.stage.padEnd(22)} ${(next.at - s.at).toFixed(1).padStart(7)} s`);
     }
     console.log(`  ${'total'.padEnd(22)} ${total.toFixed(1).padStart(7)} s`);
