@@ -5,6 +5,7 @@ import { resolvePipelineInput } from '../domain/pipeline';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import { runDir, writeFileAtomic } from './artifacts';
 import { assertInputFile, nonRetryable } from './failures';
+import { withProgressHeartbeat } from './heartbeat';
 
 export interface DatasetDeps {
   artifactsDir: string;
@@ -52,13 +53,16 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger }: Dat
         }
       }
       const datasetPath = await assertReadable(req.datasetPath, dataRoots);
-      const report = await validateDatasetFile(datasetPath, {
-        model: req.model,
-        allowTruncation: req.allowTruncation,
-        budgetUsd: req.budgetUsd,
-        validRatio: req.validRatio,
-        seed: req.seed,
-      });
+      const report = await withProgressHeartbeat({ bytesRead: 0, bytes: 0, lines: 0 }, (reporter) =>
+        validateDatasetFile(datasetPath, {
+          model: req.model,
+          allowTruncation: req.allowTruncation,
+          budgetUsd: req.budgetUsd,
+          validRatio: req.validRatio,
+          seed: req.seed,
+          onProgress: (p) => reporter.update(p),
+        }),
+      );
       const reportPath = path.join(runDir(artifactsDir, req.runId), 'validation.json');
       await writeFileAtomic(reportPath, JSON.stringify(report, null, 2));
       const failureMessage = validationFailureMessage(report, req.budgetUsd);
@@ -81,7 +85,9 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger }: Dat
     async splitDataset(req: { runId: string; datasetPath: string; seed: number; validRatio: number }): Promise<SplitManifest> {
       const datasetPath = await assertReadable(req.datasetPath, dataRoots);
       const outDir = path.join(runDir(artifactsDir, req.runId), 'split');
-      const manifest = await splitDatasetFile(datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio });
+      const manifest = await withProgressHeartbeat({ pass: 1, bytesRead: 0, bytes: 0, lines: 0 }, (reporter) =>
+        splitDatasetFile(datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio, onProgress: (p) => reporter.update(p) }),
+      );
       logger.info({ runId: req.runId, train: manifest.train.examples, valid: manifest.valid.examples }, 'dataset split');
       return manifest;
     },

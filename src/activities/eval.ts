@@ -16,6 +16,7 @@ import { IncompleteEvaluationError, summarizeEvalRun } from '../eval/summarize';
 import { writeReportFiles } from '../report';
 import { runDir } from './artifacts';
 import { assertInputFile, nonRetryable } from './failures';
+import { withProgressHeartbeat } from './heartbeat';
 
 export interface EvalActivityDeps {
   config: AppConfig;
@@ -138,12 +139,15 @@ export function createEvalActivities(deps: EvalActivityDeps) {
   return {
     async prepareEval(input: PrepareEvalInput): Promise<PrepareEvalOutput> {
       const sourcePath = await assertInputFile(input.sourcePath, { what: 'Eval file', notFoundType: 'EvalFileNotFound', roots: config.dataRoots, artifactsDir: config.artifactsDir });
-      const prepared = await prepareEvalSet({
-        sourcePath,
-        outPath: evalSetPath(config.artifactsDir, input.runId),
-        maxExamples: input.maxExamples,
-        seed: input.seed,
-      });
+      const prepared = await withProgressHeartbeat({ pass: 1, lines: 0 }, (reporter) =>
+        prepareEvalSet({
+          sourcePath,
+          outPath: evalSetPath(config.artifactsDir, input.runId),
+          maxExamples: input.maxExamples,
+          seed: input.seed,
+          onProgress: (p) => reporter.update(p),
+        }),
+      );
       log.info(
         { runId: input.runId, examples: prepared.examples, skipped: prepared.skipped, skippedReasons: prepared.skippedReasons, batchSize: input.batchSize },
         'eval set prepared',
@@ -215,16 +219,19 @@ export function createEvalActivities(deps: EvalActivityDeps) {
     async summarizeEval(input: SummarizeEvalInput): Promise<EvalSummary> {
       refuseBadCandidates(input.candidates, input.judgeModel, input.primaryMetric);
       try {
-        const summary = await summarizeEvalRun({
-          evalDir: evalDir(config.artifactsDir, input.runId),
-          evalSetPath: evalSetPath(config.artifactsDir, input.runId),
-          resultsPath: resultsPath(config.artifactsDir, input.runId),
-          candidates: input.candidates,
-          seed: input.seed,
-          primaryMetric: input.primaryMetric,
-          minImprovement: input.minImprovement,
-          judgeModel: input.judgeModel ?? null,
-        });
+        const summary = await withProgressHeartbeat({ examples: 0 }, (reporter) =>
+          summarizeEvalRun({
+            evalDir: evalDir(config.artifactsDir, input.runId),
+            evalSetPath: evalSetPath(config.artifactsDir, input.runId),
+            resultsPath: resultsPath(config.artifactsDir, input.runId),
+            candidates: input.candidates,
+            seed: input.seed,
+            primaryMetric: input.primaryMetric,
+            minImprovement: input.minImprovement,
+            judgeModel: input.judgeModel ?? null,
+            onProgress: (p) => reporter.update(p),
+          }),
+        );
         log.info(
           { runId: input.runId, examples: summary.examples, failed: summary.failedExamples, recommended: summary.recommended, beatsBase: summary.beatsBase, gate: summary.gate?.outcome ?? null },
           'evaluation summarised',
@@ -240,7 +247,9 @@ export function createEvalActivities(deps: EvalActivityDeps) {
       const dir = runDir(config.artifactsDir, input.facts.runKey ?? input.facts.workflowId);
       // The workflow cannot read the worker's environment; the endpoint it evaluated against is known here.
       const facts: RunFacts = { ...input.facts, provider: { baseURL: input.facts.provider.baseURL ?? config.provider.baseURL ?? null } };
-      const written = await writeReportFiles({ facts, runDir: dir, writeRunJson: true });
+      const written = await withProgressHeartbeat({ filesWritten: 0 }, (reporter) =>
+        writeReportFiles({ facts, runDir: dir, writeRunJson: true, onProgress: (p) => reporter.update(p) }),
+      );
       log.info({ runId: facts.workflowId, html: written.html, markdown: written.markdown }, 'run report written');
       return { html: written.html, markdown: written.markdown, runJson: written.runJson as string, runDir: dir };
     },

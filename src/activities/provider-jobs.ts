@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
-import { toFile } from 'openai';
 import type { Logger } from 'pino';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
@@ -12,7 +11,9 @@ import { JOB_METADATA_KEYS } from '../domain/job-tags';
 import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
 import { callProvider, jobTrouble } from '../provider/errors';
+import { uploadFileFromDisk } from '../provider/upload';
 import { runDir } from './artifacts';
+import { withProgressHeartbeat } from './heartbeat';
 
 export interface ProviderJobDeps {
   artifactsDir: string;
@@ -176,11 +177,16 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       });
       const file =
         existing ??
-        (await callProvider(`Uploading ${req.role} file`, async () =>
-          client.files.create({
-            file: await toFile(createReadStream(req.path), filename, { type: 'application/jsonl' }),
-            purpose: 'fine-tune',
-          }),
+        (await withProgressHeartbeat({ bytesSent: 0, bytes: req.bytes }, (reporter) =>
+          callProvider(`Uploading ${req.role} file`, () =>
+            uploadFileFromDisk(client, {
+              path: req.path,
+              filename,
+              purpose: 'fine-tune',
+              signal: Context.current().cancellationSignal,
+              onProgress: (p) => reporter.update(p),
+            }),
+          ),
         ));
       logger.info({ runId: req.runId, role: req.role, fileId: file.id, reused: existing !== undefined }, 'training file ready');
       return { fileId: file.id, filename, sha256: req.sha256, examples: req.examples, bytes: req.bytes };

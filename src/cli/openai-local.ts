@@ -18,6 +18,7 @@ export interface LocalBackendFlags {
   outage?: boolean;
   latencyMs?: string;
   latencyOperations?: string;
+  uploadBytesPerSecond?: string;
   timeScale?: string;
   seed?: string;
 }
@@ -34,6 +35,7 @@ export function addLocalBackendOptions(cmd: Command): Command {
     .option('--outage', 'start unreachable: every /v1 request has its connection dropped (switch off via /_admin/settings)')
     .option('--latency-ms <ms>', 'real milliseconds each /v1 request (or those of --latency-operations) waits before it is handled')
     .option('--latency-operations <ids>', 'comma-separated operationIds --latency-ms applies to, e.g. createFile,retrieveFineTuningJob (default: all)')
+    .option('--upload-bytes-per-second <n>', 'read upload bodies no faster than this, to simulate a slow link (0 = unlimited)')
     .option('--time-scale <x>', 'simulated seconds per real second (default 100)')
     .option('--seed <n>', 'seed for fault injection');
 }
@@ -59,6 +61,7 @@ export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.Pro
     outage: flags.outage ?? false,
     latencyMs: num('--latency-ms', flags.latencyMs, 0, 3_600_000) ?? 0,
     latencyOperations: (flags.latencyOperations ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    uploadBytesPerSecond: num('--upload-bytes-per-second', flags.uploadBytesPerSecond, 0, 1e12),
     timeScale: num('--time-scale', flags.timeScale, 1e-6, 1e9),
     seed: num('--seed', flags.seed, 0, 2 ** 32, true),
   };

@@ -3,5 +3,5 @@ export type { SplitManifest, ValidationReport } from '../domain/dataset';
 export { DatasetFileError } from './errors';
 export { formatValidationReport } from './format-report';
 export { createTokenCounter } from './tokenizer';
-export { splitDatasetFile, type SplitOptions } from './split-file';
-export { MAX_FILE_BYTES, modelFactsFor, validateDatasetFile, type ValidateOptions } from './validate-file';
+export { splitDatasetFile, type SplitOptions, type SplitProgress } from './split-file';
+export { MAX_FILE_BYTES, modelFactsFor, validateDatasetFile, type DatasetReadProgress, type ValidateOptions } from './validate-file';

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,13 +7,20 @@ import { assignSplit, checkExample, DEFAULT_VALID_RATIO, ExampleGroupIndex, SPLI
 import { compactJsonLine, contentHashWords, isBlankLine, parseRawLine } from './analyse-line';
 import { DatasetFileError } from './errors';
 import { readLineBatches, type RawLine } from './line-reader';
-import { datasetFileSize } from './validate-file';
+import { datasetFileSize, type DatasetReadProgress } from './validate-file';
 
 export interface SplitOptions {
   outDir: string;
   seed: number;
   /** Share of examples for validation; round(n × validRatio) of them. Default 0.2. */
   validRatio?: number;
+  /** Called after each read chunk of either pass; may throw to stop the split (a cancelled activity). */
+  onProgress?: (progress: SplitProgress) => void;
+}
+
+/** How far the split got: pass 1 reads and hashes, pass 2 reads again and writes. */
+export interface SplitProgress extends DatasetReadProgress {
+  pass: 1 | 2;
 }
 
 // Writes are gathered into buffers of about this size: one syscall per MB, not per line.
@@ -55,10 +63,8 @@ class SplitFileWriter {
     this.pendingBytes = 0;
     this.hash.update(data);
     this.bytes += data.length;
-    if (!this.stream.write(data)) await new Promise<void>((resolve, reject) => {
-      this.stream.once('drain', resolve);
-      this.stream.once('error', reject);
-    });
+    // events.once removes its error listener once drained: one per wait would pile up on a large file.
+    if (!this.stream.write(data)) await once(this.stream, 'drain');
   }
 
   async close(): Promise<SplitFileFacts> {
@@ -97,13 +103,16 @@ function readExampleLine(path: string, raw: RawLine): Buffer | null {
  */
 export async function splitDatasetFile(path: string, opts: SplitOptions): Promise<SplitManifest> {
   const validRatio = opts.validRatio ?? DEFAULT_VALID_RATIO;
-  await datasetFileSize(path);
+  const size = await datasetFileSize(path);
+  const reportPass = (pass: 1 | 2, read: { bytes: number }, lines: number) => opts.onProgress?.({ pass, bytesRead: read.bytes, bytes: size, lines });
 
   // Pass 1: the content hash of every example, grouped.
   const groups = new ExampleGroupIndex();
   const sourceHash = createHash('sha256');
   let blankLinesSkipped = 0;
-  for await (const batch of readLineBatches(path, sourceHash)) {
+  const firstRead = { bytes: 0 };
+  let lines = 0;
+  for await (const batch of readLineBatches(path, sourceHash, firstRead)) {
     for (const raw of batch) {
       const compact = readExampleLine(path, raw);
       if (compact === null) blankLinesSkipped++;
@@ -112,6 +121,8 @@ export async function splitDatasetFile(path: string, opts: SplitOptions): Promis
         groups.add(h0, h1, h2, h3, raw.line);
       }
     }
+    lines += batch.length;
+    reportPass(1, firstRead, lines);
   }
   const sourceSha256 = sourceHash.digest('hex');
   const assignment = assignSplit(groups, opts.seed, validRatio);
@@ -125,7 +136,9 @@ export async function splitDatasetFile(path: string, opts: SplitOptions): Promis
   const valid = new SplitFileWriter(validPath, validPath + suffix);
   try {
     const secondHash = createHash('sha256');
-    for await (const batch of readLineBatches(path, secondHash)) {
+    const secondRead = { bytes: 0 };
+    lines = 0;
+    for await (const batch of readLineBatches(path, secondHash, secondRead)) {
       for (const raw of batch) {
         // Pass 1 parsed and checked every line; the sha256 comparison below catches a file that changed since.
         if (raw.bytes === null || isBlankLine(raw.bytes)) continue;
@@ -135,6 +148,8 @@ export async function splitDatasetFile(path: string, opts: SplitOptions): Promis
         if (group === -1) throw new DatasetFileError(`${path} changed while it was being split (line ${raw.line})`, 'file_changed', path, raw.line);
         await (assignment.sides[group] === SPLIT_VALID ? valid : train).writeLine(compact);
       }
+      lines += batch.length;
+      reportPass(2, secondRead, lines);
     }
     if (secondHash.digest('hex') !== sourceSha256) throw new DatasetFileError(`${path} changed while it was being split`, 'file_changed', path);
     const [trainFacts, validFacts] = [await train.close(), await valid.close()];

@@ -20,6 +20,16 @@ export interface ValidateOptions {
   seed?: number | undefined;
   /** Facts for a model the table does not list; without them an unknown model gets generic facts and a warning. */
   modelFacts?: ModelFacts;
+  /** Called after each read chunk; may throw to stop the validation (a cancelled activity). */
+  onProgress?: (progress: DatasetReadProgress) => void;
+}
+
+/** How far a streaming pass over a dataset got: figures only. */
+export interface DatasetReadProgress {
+  bytesRead: number;
+  /** The file's size. */
+  bytes: number;
+  lines: number;
 }
 
 /** The facts validation uses for a model: the table's, the caller's, or generic ones for a custom model. */
@@ -82,11 +92,14 @@ export async function validateDatasetFile(path: string, opts: ValidateOptions): 
   const progress = { bytes: 0 };
   // A worker shares its event loop with other runs' workflow tasks and heartbeats: give it turns.
   const pacer = createEventLoopPacer();
+  let lines = 0;
   for await (const batch of readLineBatches(path, hash, progress)) {
     for (const raw of batch) {
       accumulator.add(raw.length > PACED_LINE_BYTES ? await analyseLongLine(raw, context, pacer) : analyseLine(raw, context));
       if (pacer.due()) await pacer.pause();
     }
+    lines += batch.length;
+    opts.onProgress?.({ bytesRead: progress.bytes, bytes: size, lines });
   }
   return accumulator.finish({ sha256: hash.digest('hex'), bytes: progress.bytes });
 }

@@ -12,6 +12,8 @@ export interface PrepareEvalSetOptions {
   outPath: string;
   maxExamples?: number | undefined;
   seed: number;
+  /** Called as lines are read in either pass; may throw to stop (a cancelled activity). */
+  onProgress?: (progress: { pass: 1 | 2; lines: number }) => void;
 }
 
 export interface PreparedEvalSet {
@@ -33,6 +35,7 @@ export async function prepareEvalSet(options: PrepareEvalSetOptions): Promise<Pr
   const skippedReasons: Record<string, number> = {};
   let usable = 0;
   for await (const line of readJsonl(options.sourcePath)) {
+    options.onProgress?.({ pass: 1, lines: line.lineNumber });
     const extracted = line.error === null ? extractEvalExample(line.value) : ({ ok: false, reason: line.problem } as const);
     if (extracted.ok) usable++;
     else skippedReasons[extracted.reason] = (skippedReasons[extracted.reason] ?? 0) + 1;
@@ -47,6 +50,7 @@ export async function prepareEvalSet(options: PrepareEvalSetOptions): Promise<Pr
   let written = 0;
   try {
     for await (const line of readJsonl(options.sourcePath)) {
+      options.onProgress?.({ pass: 2, lines: line.lineNumber });
       if (line.error !== null) continue;
       const extracted = extractEvalExample(line.value);
       if (!extracted.ok) continue;

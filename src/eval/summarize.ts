@@ -19,6 +19,8 @@ export interface SummarizeEvalOptions {
   minImprovement?: number | undefined;
   judgeModel?: string | null | undefined;
   bootstrapIterations?: number | undefined;
+  /** Called as examples are merged; may throw to stop (a cancelled activity). */
+  onProgress?: (progress: { examples: number }) => void;
 }
 
 export class IncompleteEvaluationError extends Error {
@@ -82,6 +84,7 @@ export async function summarizeEvalRun(options: SummarizeEvalOptions): Promise<E
       const maxIndex = Math.max(-1, ...rows.keys());
       while (pending && pending.index <= maxIndex) {
         total++;
+        options.onProgress?.({ examples: total });
         const row = rows.get(pending.index);
         if (!row) missing++;
         else {

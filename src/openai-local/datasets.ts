@@ -9,7 +9,7 @@ const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'func
 export interface DatasetSummary {
   /** Number of examples in the file. */
   count: number;
-  /** The first `keep` examples (what the answer simulation retrieves from), not all of a huge file. */
+  /** The first examples, up to `keep` and MAX_KEPT_CHARS (what the answer simulation retrieves from), not all of a huge file. */
   examples: Example[];
   /** Approximate tokens over all examples (see approxTokens). */
   tokens: number;
@@ -17,6 +17,11 @@ export interface DatasetSummary {
 
 /** Examples kept for answering: enough for any realistic support dataset, bounded for memory. */
 export const MAX_KEPT_EXAMPLES = 50_000;
+/** Characters kept per example: the prompt's end (its latest question) and the reply's start. */
+export const MAX_KEPT_PROMPT_CHARS = 1_000;
+export const MAX_KEPT_REPLY_CHARS = 2_000;
+/** Characters kept over all examples: the answer index costs memory per token, so the bound is in text, not only in count. */
+export const MAX_KEPT_CHARS = 24_000_000;
 
 export type DatasetCheck = { ok: true; summary: DatasetSummary } | { ok: false; error: JobError };
 
@@ -59,6 +64,7 @@ export async function checkDataset(path: string, param: 'training_file' | 'valid
   const examples: Example[] = [];
   let count = 0;
   let tokens = 0;
+  let keptChars = 0;
   // The bounded reader: a line of hundreds of MB is a finding, never a string the process cannot hold.
   for await (const batch of readLineBatches(path)) {
     for (const raw of batch) {
@@ -80,7 +86,10 @@ export async function checkDataset(path: string, param: 'training_file' | 'valid
       const checked = checkExample(value, lineNo);
       if (typeof checked === 'string') return fail(checked);
       count++;
-      if (examples.length < keep) examples.push(checked.example);
+      if (examples.length < keep && keptChars < MAX_KEPT_CHARS) {
+        examples.push(checked.example);
+        keptChars += checked.example.prompt.length + checked.example.reply.length;
+      }
       tokens += checked.tokens;
     }
   }
@@ -125,5 +134,5 @@ function checkExample(value: unknown, lineNo: number): string | { example: Examp
     .map((t) => t.content)
     .join('\n');
   const reply = texts[lastAssistant]?.content ?? '';
-  return { example: { prompt, reply }, tokens: messagesTokens(texts) };
+  return { example: { prompt: prompt.slice(-MAX_KEPT_PROMPT_CHARS), reply: reply.slice(0, MAX_KEPT_REPLY_CHARS) }, tokens: messagesTokens(texts) };
 }

@@ -24,6 +24,8 @@ export interface LocalBackendOptions {
   outage?: boolean;
   latencyMs?: number;
   latencyOperations?: string[];
+  /** Simulated slow link for uploads, bytes per second; 0 (default) = unlimited. */
+  uploadBytesPerSecond?: number;
   seed?: number;
   logger?: Logger;
 }
@@ -57,6 +59,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     outage: opts.outage ?? false,
     latencyMs: opts.latencyMs ?? 0,
     latencyOperations: [...(opts.latencyOperations ?? [])],
+    uploadBytesPerSecond: opts.uploadBytesPerSecond ?? 0,
     timeScale,
   };
   const jobs = new JobService(store, clock, settings, log);

@@ -13,6 +13,8 @@ export interface RuntimeSettings {
   latencyMs: number;
   /** operationIds `latencyMs` applies to; empty = every /v1 operation. */
   latencyOperations: string[];
+  /** How fast an upload body is read, to simulate a slow link; 0 = unlimited. */
+  uploadBytesPerSecond: number;
   readonly timeScale: number;
 }
 

@@ -28,17 +28,24 @@ export async function writeReportFiles(options: {
   outDir?: string;
   writeRunJson?: boolean;
   exampleCap?: number;
+  /** Called after each file is written. */
+  onProgress?: (progress: { filesWritten: number }) => void;
 }): Promise<WrittenReport & { data: ReportData }> {
   const outDir = options.outDir ?? options.runDir;
+  let filesWritten = 0;
+  const written = () => options.onProgress?.({ filesWritten: ++filesWritten });
   let runJson: string | null = null;
   if (options.writeRunJson) {
     runJson = path.join(outDir, 'run.json');
     await writeFileAtomic(runJson, `${JSON.stringify(options.facts, null, 2)}\n`);
+    written();
   }
   const data = await loadReportData(options.facts, options.runDir, { exampleCap: options.exampleCap });
   const markdown = path.join(outDir, 'report.md');
   const html = path.join(outDir, 'report.html');
   await writeFileAtomic(markdown, renderReportMarkdown(data));
+  written();
   await writeFileAtomic(html, renderReportHtml(data));
+  written();
   return { html, markdown, runJson, data };
 }

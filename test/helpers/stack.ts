@@ -51,7 +51,7 @@ export interface Backend extends LocalBackend {
   stateDir: string;
   openai: OpenAI;
   stats(): Promise<BackendStats>;
-  settings(s: Partial<Pick<LocalBackendOptions, 'rpm' | 'faultRate' | 'failJobs' | 'refuseFineTuning' | 'outage' | 'latencyMs' | 'latencyOperations'>> & { revokedKeys?: boolean }): Promise<void>;
+  settings(s: Partial<Pick<LocalBackendOptions, 'rpm' | 'faultRate' | 'failJobs' | 'refuseFineTuning' | 'outage' | 'latencyMs' | 'latencyOperations' | 'uploadBytesPerSecond'>> & { revokedKeys?: boolean }): Promise<void>;
   dispose(): Promise<void>;
 }
 

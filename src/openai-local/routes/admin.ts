@@ -19,6 +19,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
     if (outage !== undefined && typeof outage !== 'boolean') throw badRequest('outage must be a boolean', 'outage');
     if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0)) throw badRequest('latencyMs must be a number >= 0', 'latencyMs');
     if (latencyOperations !== undefined && !isOperationList(latencyOperations)) throw badRequest('latencyOperations must be an array of operationIds', 'latencyOperations');
+    const { uploadBytesPerSecond } = body;
+    if (uploadBytesPerSecond !== undefined && (typeof uploadBytesPerSecond !== 'number' || !Number.isFinite(uploadBytesPerSecond) || uploadBytesPerSecond < 0)) {
+      throw badRequest('uploadBytesPerSecond must be a number >= 0', 'uploadBytesPerSecond');
+    }
     if (typeof rpm === 'number') {
       ctx.settings.rpm = rpm;
       ctx.limiter.setRpm(rpm);
@@ -29,6 +33,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
     if (typeof revokedKeys === 'boolean') ctx.settings.revokedKeys = revokedKeys;
     if (typeof latencyMs === 'number') ctx.settings.latencyMs = latencyMs;
     if (isOperationList(latencyOperations)) ctx.settings.latencyOperations = [...latencyOperations];
+    if (typeof uploadBytesPerSecond === 'number') ctx.settings.uploadBytesPerSecond = uploadBytesPerSecond;
     if (typeof failJobs === 'boolean') {
       const switchedOn = failJobs && !ctx.settings.failJobs;
       ctx.settings.failJobs = failJobs;

@@ -7,6 +7,7 @@ import type { BackendContext } from '../context';
 import { badRequest, fileNotFound } from '../errors';
 import { newFileId } from '../ids';
 import { page, type Query, queryLimit, queryString } from '../query';
+import { throttleBytes } from '../throttle';
 import type { FilePurpose, FileRecord } from '../types';
 import { toSec } from '../clock';
 
@@ -32,11 +33,16 @@ export function registerFileRoutes(app: FastifyInstance, ctx: BackendContext): v
           }
           tmp = ctx.store.tempPath();
           let bytes = 0;
-          part.file.on('data', (chunk: Buffer) => {
-            bytes += chunk.length;
-          });
+          const counted = async function* (source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              bytes += chunk.length;
+              yield chunk;
+            }
+          };
+          const gone = new AbortController();
+          request.raw.socket.once('close', () => gone.abort());
           // Streamed straight to disk: uploads of hundreds of MB never sit in memory.
-          await pipeline(part.file, ctx.store.openBlobWriter(tmp));
+          await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(tmp));
           upload = { filename: part.filename || 'upload', bytes };
         } else if (part.fieldname === 'purpose') {
           purpose = String(part.value);
