@@ -113,13 +113,8 @@ export class LiveRunDisplay {
     this.draw(lines.join('\n'));
   }
 
-  /** Leaves the last frame on screen. */
+  /** Leaves the last frame on screen; output after it starts below. */
   persist(): void {
-    this.draw.done();
-  }
-
-  clear(): void {
-    this.draw.clear();
     this.draw.done();
   }
 }
@@ -165,20 +160,15 @@ async function followLive(handle: ProgressHandle, progressQuery: typeof Progress
       await tick();
     }
   })();
-  let ended = false;
   try {
-    const result = await handle.result();
-    ended = true;
-    return result;
+    return await handle.result();
   } finally {
     stop = true;
     await watch;
-    // The closed run's last progress (stage done, every bar full), when a worker answers soon.
-    const last = ended ? await queryWithin(handle, progressQuery, 3000).catch(() => null) : null;
-    if (last) {
-      display.update(last);
-      display.persist();
-    } else display.clear();
+    // The closed run's own last progress (done and full bars, or where it failed) when a worker answers soon.
+    const last = await queryWithin(handle, progressQuery, 3000).catch(() => null);
+    if (last) display.update(last);
+    display.persist();
   }
 }
 

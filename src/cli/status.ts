@@ -82,10 +82,8 @@ async function watchStatus(client: Client, workflowId: string, config: { uiUrl: 
   if (display) {
     const { progressQuery } = await import('../workflows/messages');
     const final = await queryWithin(handle, progressQuery, 3000).catch(() => null);
-    if (final) {
-      display.update(final);
-      display.persist();
-    } else display.clear();
+    if (final) display.update(final);
+    display.persist();
   }
   if (json) console.log(JSON.stringify(s));
   else printStatus(s);
