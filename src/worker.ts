@@ -1,11 +1,31 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import { dataRootsHint, type AppConfig } from './config';
 import { createProviderClient } from './provider/client';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+const HERE = fileURLToPath(import.meta.url);
+// The workflows in the same form as this module: src/workflows/index.ts from the sources, .js in dist/.
+export const WORKFLOWS_PATH = path.join(path.dirname(HERE), 'workflows', `index${path.extname(HERE)}`);
+/** Written by `npm run build` beside the compiled worker; absent when running from the sources. */
+export const PREBUILT_WORKFLOW_BUNDLE = path.join(path.dirname(HERE), 'workflow-bundle.js');
+
+/** `npm run build`'s last step: bundles the workflows once, so workers start without webpack work. */
+export async function writeWorkflowBundle(file = PREBUILT_WORKFLOW_BUNDLE): Promise<string> {
+  const quiet = new DefaultLogger('WARN');
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  await writeFile(file, code);
+  return file;
+}
+
+/** The prebuilt bundle when there is one; otherwise (running from the sources) the worker bundles at start. */
+function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  return existsSync(PREBUILT_WORKFLOW_BUNDLE) ? { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } } : { workflowsPath: WORKFLOWS_PATH };
+}
 
 let runtimeInstalled = false;
 
@@ -31,7 +51,7 @@ export interface WorkerSetup {
   config: AppConfig;
   logger: Logger;
   connection: NativeConnection;
-  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at start. */
+  /** A bundle made by the caller (tests bundle once per file); otherwise the build's, or one made at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
@@ -45,7 +65,7 @@ export async function createWorker({ config, logger, connection, workflowBundle 
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(workflowBundle ? { workflowBundle } : workflowSource()),
     activities,
     // Lets in-flight activities finish or heartbeat their progress before the process exits.
     shutdownGraceTime: '10 seconds',

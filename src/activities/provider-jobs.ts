@@ -112,6 +112,15 @@ function metricsRow(event: OpenAI.FineTuning.Jobs.FineTuningJobEvent): MetricsRo
   };
 }
 
+/** The job's planned step count, as the latest metrics event gives it. */
+function totalStepsOf(events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[]): number | null {
+  let total: number | null = null;
+  for (const ev of events) {
+    if (ev.type === 'metrics' && ev.data && typeof ev.data === 'object') total = num((ev.data as Record<string, unknown>).total_steps) ?? total;
+  }
+  return total;
+}
+
 async function lastRecordedStep(file: string): Promise<number> {
   try {
     const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
@@ -143,7 +152,7 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       const newRows = rows.filter((r) => r.step > since);
       if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     }
-    const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null };
+    const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null, totalSteps: totalStepsOf(fresh) };
     for (const r of rows) {
       latest.step = r.step;
       latest.trainLoss = r.trainLoss ?? latest.trainLoss;

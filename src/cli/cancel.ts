@@ -1,6 +1,5 @@
-import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { cliContext, connectClient } from './context';
+import { cliConfig, connectClient } from './context';
 
 export function register(program: Command): void {
   program
@@ -9,8 +8,7 @@ export function register(program: Command): void {
     .argument('<workflowId>')
     .option('--no-wait', 'return once the cancellation is requested')
     .action(async (workflowId: string, o: { wait: boolean }) => {
-      const { config } = cliContext();
-      const client = await connectClient(config);
+      const client = await connectClient(await cliConfig());
       const handle = client.workflow.getHandle(workflowId);
       await handle.cancel();
       console.log(`Cancellation requested for ${workflowId}.`);
@@ -19,6 +17,7 @@ export function register(program: Command): void {
         await handle.result();
         console.log('The run had already finished.');
       } catch (err) {
+        const { WorkflowFailedError } = await import('@temporalio/client');
         const closed = await handle.describe();
         console.log(`Run is ${closed.status.name}${err instanceof WorkflowFailedError && err.cause ? `: ${err.cause.message}` : ''}`);
       }

@@ -1,20 +1,29 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { loadConfig, type AppConfig } from '../config';
-import { createLogger } from '../log';
+import type { AppConfig } from '../config';
+
+// Imported by every command at start: only types and commander-level helpers here; the rest loads on use.
 
 export interface CliContext {
   config: AppConfig;
   logger: Logger;
 }
 
-export function cliContext(): CliContext {
-  const config = loadConfig();
+export async function cliConfig(): Promise<AppConfig> {
+  const { loadConfig } = await import('../config');
+  return loadConfig();
+}
+
+/** Config and a logger, for the commands that log (a pretty logger on a terminal starts a thread). */
+export async function cliContext(): Promise<CliContext> {
+  const config = await cliConfig();
+  const { createLogger } = await import('../log');
   return { config, logger: createLogger(config.logLevel ?? 'info') };
 }
 
 /** Connects a Temporal client, turning "nothing listening" into advice a person can act on. */
 export async function connectClient(config: AppConfig): Promise<Client> {
+  const { Client, Connection } = await import('@temporalio/client');
   try {
     const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
     return new Client({ connection, namespace: config.temporal.namespace });

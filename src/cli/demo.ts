@@ -4,11 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { startPipeline, uiLink } from '../starter';
-import { progressQuery } from '../workflows';
-import { loadConfig } from '../config';
-import { createLogger } from '../log';
-import { startLocalStack } from './local-stack';
+import { cliConfig } from './context';
 import { followRun, formatResult } from './progress';
 
 export const SAMPLE_DATASET = fileURLToPath(new URL('../../data/sample/support-conversations.jsonl', import.meta.url));
@@ -21,7 +17,13 @@ export function register(program: Command): void {
     .option('--keep', 'keep Temporal (and its UI) running after the summary, until Ctrl-C')
     .action(async (o: { keep?: boolean }) => {
       const started = Date.now();
-      const config = loadConfig();
+      const config = await cliConfig();
+      const [{ createLogger }, { startLocalStack }, { startPipeline, uiLink }, { progressQuery }] = await Promise.all([
+        import('../log'),
+        import('./local-stack'),
+        import('../starter'),
+        import('../workflows/messages'),
+      ]);
       // The demo talks to a person: progress lines and the summary, not every activity's log line.
       const logger = createLogger(config.logLevel ?? 'warn');
       const backendState = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-demo-backend-'));

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { isListening } from '../temporal/dev-server';
 import { cliContext, UsageError } from './context';
-import { LOCAL_API_KEY, startLocalStack, type LocalStack } from './local-stack';
+import { LOCAL_API_KEY } from './local-key';
+import type { LocalStack } from './local-stack';
 import { DEFAULT_LOCAL_PORT, parseLocalBackendFlags, type LocalBackendFlags } from './openai-local';
 
 export function register(program: Command): void {
@@ -16,7 +16,8 @@ export function register(program: Command): void {
     .option('--refuse-fine-tuning', 'local backend: refuse job creation with 403, like a provider without fine-tuning access')
     .option('--time-scale <x>', 'local backend: simulated seconds per real second')
     .action(async (o: LocalBackendFlags & { worker: boolean }) => {
-      const { config, logger } = cliContext();
+      const { config, logger } = await cliContext();
+      const [{ isListening }, { startLocalStack }] = await Promise.all([import('../temporal/dev-server'), import('./local-stack')]);
       for (const addr of ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`]) {
         if (await isListening(addr)) throw new UsageError(`${addr} is already in use: is another \`tuneflow dev\` running?`);
       }

@@ -6,9 +6,9 @@ import type { AppConfig } from '../config';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../openai-local';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
 import { createWorker, installTemporalLogging } from '../worker';
+import { LOCAL_API_KEY } from './local-key';
 
-/** The key a local stack hands its worker and prints: the local backend accepts any non-empty key. */
-export const LOCAL_API_KEY = 'tuneflow-local';
+export { LOCAL_API_KEY };
 
 /** Temporal, the local backend and (optionally) a worker, started together and stopped in reverse. */
 export interface LocalStack {

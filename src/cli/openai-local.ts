@@ -1,8 +1,7 @@
 // `tuneflow openai-local`: runs the local OpenAI-compatible backend in the foreground.
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config';
-import { createLogger } from '../log';
-import { type LocalBackendOptions, startLocalBackend } from '../openai-local/index';
+import type { LocalBackendOptions } from '../openai-local/index';
+import { cliConfig } from './context';
 
 export const DEFAULT_LOCAL_PORT = 8787;
 export const DEFAULT_LOCAL_STATE_DIR = '.tuneflow/openai-local';
@@ -71,7 +70,9 @@ export function register(program: Command): void {
   addLocalBackendOptions(program.command('openai-local').description('run the local OpenAI-compatible fine-tuning backend')).action(
     async (flags: LocalBackendFlags) => {
       // Logs go to stderr: stdout carries only the base URL line, for scripts to read.
-      const logger = createLogger(loadConfig().logLevel ?? 'info', 'openai-local');
+      const config = await cliConfig();
+      const [{ createLogger }, { startLocalBackend }] = await Promise.all([import('../log'), import('../openai-local/index')]);
+      const logger = createLogger(config.logLevel ?? 'info', 'openai-local');
       const backend = await startLocalBackend({ ...parseLocalBackendFlags(flags), logger });
       process.stdout.write(`${backend.url}\n`);
       await new Promise<void>((resolve) => {

@@ -1,5 +1,7 @@
+import type { createLogUpdate } from 'log-update';
 import type { PipelineProgress, PipelineResult } from '../domain/pipeline';
-import type { progressQuery as ProgressQuery } from '../workflows';
+import type { progressQuery as ProgressQuery } from '../workflows/messages';
+import { remainingAtPace, renderRunDisplay } from './run-display';
 
 const fmt = (n: number | null, digits = 3) => (n === null ? '–' : n.toFixed(digits));
 
@@ -49,12 +51,75 @@ export function formatResult(r: PipelineResult, uiUrl?: string): string {
   return lines.join('\n');
 }
 
-/** What `--wait` and the demo show while a run goes on; survives queries failing while no worker is up. */
-export async function followRun(
-  handle: { query: (q: typeof ProgressQuery) => Promise<PipelineProgress>; result: () => Promise<PipelineResult> },
-  progressQuery: typeof ProgressQuery,
-  out: NodeJS.WriteStream = process.stderr,
-): Promise<PipelineResult> {
+type LogUpdate = ReturnType<typeof createLogUpdate>;
+
+type ProgressHandle = {
+  workflowId: string;
+  query: (q: typeof ProgressQuery) => Promise<PipelineProgress>;
+  result: () => Promise<PipelineResult>;
+};
+
+const tick = () => new Promise((r) => setTimeout(r, 1000));
+
+/** A query that gives up after `ms`, so a missing worker never freezes the display. */
+export function queryWithin(handle: Pick<ProgressHandle, 'query'>, progressQuery: typeof ProgressQuery, ms: number): Promise<PipelineProgress> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    handle.query(progressQuery),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no worker answered')), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The live display on a terminal: one block redrawn in place (log-update), with the pace of steps and examples. */
+export class LiveRunDisplay {
+  private firstStep: { atMs: number; done: number } | null = null;
+  private firstExample: { atMs: number; done: number } | null = null;
+  private progress: PipelineProgress | null = null;
+  private note: string | null = null;
+
+  private constructor(
+    private readonly draw: LogUpdate,
+    private readonly out: NodeJS.WriteStream,
+    private readonly workflowId: string,
+    private readonly startedMs: number,
+  ) {}
+
+  static async open(out: NodeJS.WriteStream, workflowId: string, startedMs = Date.now()): Promise<LiveRunDisplay> {
+    const { createLogUpdate } = await import('log-update');
+    return new LiveRunDisplay(createLogUpdate(out), out, workflowId, startedMs);
+  }
+
+  update(progress: PipelineProgress | null, note: string | null = null): void {
+    const now = Date.now();
+    if (progress) {
+      this.progress = progress;
+      if (progress.latest.step !== null) this.firstStep ??= { atMs: now, done: progress.latest.step };
+      if (progress.counts.evalExamplesTotal !== null) this.firstExample ??= { atMs: now, done: progress.counts.evalExamplesDone };
+    }
+    this.note = note;
+    const p = this.progress;
+    const lines = renderRunDisplay({
+      workflowId: this.workflowId,
+      progress: p,
+      note: this.note,
+      nowMs: now,
+      startedMs: this.startedMs,
+      columns: this.out.columns ?? 80,
+      left: {
+        training: p && this.firstStep && p.latest.step !== null ? remainingAtPace(this.firstStep, p.latest.step, p.latest.totalSteps ?? null, now) : null,
+        evaluation: p && this.firstExample ? remainingAtPace(this.firstExample, p.counts.evalExamplesDone, p.counts.evalExamplesTotal, now) : null,
+      },
+    });
+    this.draw(lines.join('\n'));
+  }
+
+  /** Leaves the last frame on screen; output after it starts below. */
+  persist(): void {
+    this.draw.done();
+  }
+}
+
+async function followLines(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineResult> {
   let last = '';
   let stop = false;
   const watch = (async () => {
@@ -70,7 +135,7 @@ export async function followRun(
         else out.write(`${line}\n`);
         last = line;
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      await tick();
     }
   })();
   try {
@@ -80,4 +145,43 @@ export async function followRun(
     await watch;
     if (out.isTTY) out.write('\n');
   }
+}
+
+async function followLive(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineResult> {
+  const display = await LiveRunDisplay.open(out, handle.workflowId);
+  let stop = false;
+  const watch = (async () => {
+    while (!stop) {
+      try {
+        display.update(await queryWithin(handle, progressQuery, 5000));
+      } catch {
+        display.update(null, 'waiting for a worker to pick the run up…');
+      }
+      await tick();
+    }
+  })();
+  try {
+    return await handle.result();
+  } finally {
+    stop = true;
+    await watch;
+    // The closed run's own last progress (done and full bars, or where it failed) when a worker answers soon.
+    const last = await queryWithin(handle, progressQuery, 3000).catch(() => null);
+    if (last) display.update(last);
+    display.persist();
+  }
+}
+
+/**
+ * What `run --wait` and the demo show while a run goes on; survives queries failing while no worker is up.
+ * On a terminal, a live display redrawn in place; otherwise (or with `live: false`, as for `--json`) one
+ * line per change, as scripts and logs want.
+ */
+export async function followRun(
+  handle: ProgressHandle,
+  progressQuery: typeof ProgressQuery,
+  out: NodeJS.WriteStream = process.stderr,
+  { live = out.isTTY === true }: { live?: boolean } = {},
+): Promise<PipelineResult> {
+  return live ? followLive(handle, progressQuery, out) : followLines(handle, progressQuery, out);
 }

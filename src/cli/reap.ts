@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { createProviderClient } from '../provider/client';
-import { reapProviderJobs, type ReapEntry } from '../reaper/reap';
-import { deleteReapSchedule, REAPER_SCHEDULE_ID, upsertReapSchedule } from '../reaper/schedule';
+import { REAPER_SCHEDULE_ID } from '../domain/reap';
+import type { ReapEntry } from '../reaper/reap';
 import { cliContext, connectClient, UsageError } from './context';
 
 interface ReapOptions {
@@ -34,14 +33,16 @@ export function register(program: Command): void {
     .option('--schedule-id <id>', 'id of the reaper schedule', REAPER_SCHEDULE_ID)
     .action(async (o: ReapOptions) => {
       if (o.schedule !== undefined && o.deleteSchedule) throw new UsageError('--schedule and --delete-schedule cannot be used together');
-      const { config, logger } = cliContext();
+      const { config, logger } = await cliContext();
       const client = await connectClient(config);
       if (o.deleteSchedule) {
+        const { deleteReapSchedule } = await import('../reaper/schedule');
         const deleted = await deleteReapSchedule(client, o.scheduleId);
         console.log(deleted ? `Deleted schedule ${o.scheduleId}.` : `No schedule ${o.scheduleId}; nothing to delete.`);
         return;
       }
       if (o.schedule !== undefined) {
+        const { upsertReapSchedule } = await import('../reaper/schedule');
         const req = { scheduleId: o.scheduleId, cron: o.schedule, taskQueue: config.temporal.taskQueue, dryRun: o.dryRun ?? false };
         // The Temporal client turns the server's "Invalid schedule spec" into a TypeError.
         const outcome = await upsertReapSchedule(client, req).catch((err: unknown) => {
@@ -52,6 +53,7 @@ export function register(program: Command): void {
         else console.log(`Schedule ${o.scheduleId} ${outcome}: reaps on '${o.schedule}' via task queue ${req.taskQueue}${req.dryRun ? ' (dry run)' : ''}; next run ${next?.toISOString() ?? 'not planned'}.`);
         return;
       }
+      const [{ createProviderClient }, { reapProviderJobs }] = await Promise.all([import('../provider/client'), import('../reaper/reap')]);
       const provider = createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL });
       const entries = await reapProviderJobs({ provider, temporal: client, logger }, { dryRun: o.dryRun ?? false });
       console.log(o.json ? JSON.stringify(entries, null, 2) : formatReapTable(entries));

@@ -2,10 +2,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { runDir } from '../activities/artifacts';
-import { loadConfig } from '../config';
 import type { RunFacts } from '../domain/run';
-import { writeReportFiles } from '../report';
-import { UsageError } from './context';
+import { cliConfig, UsageError } from './context';
 
 /** Reads a run's run.json, with advice when it is not there. */
 async function readRunFacts(file: string, runId: string): Promise<RunFacts> {
@@ -51,7 +49,7 @@ export function register(program: Command): void {
     .argument('<run-id>', 'workflow id of the run (its newest finished run), or <workflow id>/<first run id>')
     .option('--out <dir>', "directory to write the report into (default: the run's artifacts folder)")
     .action(async (runId: string, options: { out?: string }) => {
-      const config = loadConfig();
+      const config = await cliConfig();
       let dir: string;
       try {
         dir = await locateRunDir(config.artifactsDir, runId);
@@ -59,6 +57,7 @@ export function register(program: Command): void {
         throw new UsageError(err instanceof Error ? err.message : String(err));
       }
       const facts = await readRunFacts(path.join(dir, 'run.json'), runId);
+      const { writeReportFiles } = await import('../report');
       const written = await writeReportFiles({ facts, runDir: dir, outDir: options.out ? path.resolve(options.out) : dir });
       console.log(written.html);
       console.log(written.markdown);

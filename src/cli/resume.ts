@@ -1,7 +1,5 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { resumeUpdate } from '../workflows';
-import { cliContext, connectClient, UsageError } from './context';
+import { cliConfig, connectClient, UsageError } from './context';
 
 export function register(program: Command): void {
   program
@@ -9,8 +7,8 @@ export function register(program: Command): void {
     .description('let a run go on that waits for a person (the provider refused its key while a job exists); fix the key first')
     .argument('<workflowId>')
     .action(async (workflowId: string) => {
-      const { config } = cliContext();
-      const client = await connectClient(config);
+      const client = await connectClient(await cliConfig());
+      const [{ WorkflowUpdateFailedError }, { resumeUpdate }] = await Promise.all([import('@temporalio/client'), import('../workflows/messages')]);
       try {
         console.log(await client.workflow.getHandle(workflowId).executeUpdate(resumeUpdate));
       } catch (err) {

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import type { PipelineInput } from '../domain/pipeline';
-import { startPipeline, uiLink } from '../starter';
-import { progressQuery } from '../workflows';
-import { cliContext, connectClient, parseNumber } from './context';
+import { cliConfig, connectClient, parseNumber } from './context';
 import { followRun, formatResult } from './progress';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -14,7 +12,7 @@ export function register(program: Command): void {
     .argument('<file>', 'chat-format JSONL dataset (a path the worker can read)')
     .requiredOption('--model <model>', 'base model to fine-tune, e.g. gpt-4o-mini-2024-07-18')
     .option('--id <workflowId>', 'workflow id for the run (default: ft-<dataset>-<time>-<rand>)')
-    .option('--wait', 'follow the run until it ends, showing live progress')
+    .option('--wait', 'follow the run until it ends, showing live progress (redrawn in place on a terminal)')
     .option('--json', 'print the result as JSON (with --wait) or the started run as JSON')
     .option('--seed <n>', 'seed for the split and the job', parseNumber('--seed'))
     .option('--valid-ratio <x>', 'share of examples held out for validation', parseNumber('--valid-ratio'))
@@ -29,8 +27,9 @@ export function register(program: Command): void {
     .option('--judge-model <model>', 'LLM judge for pairwise comparison against the base model')
     .option('--min-improvement <x>', 'gate: promote only if the recommended model beats base by at least this', parseNumber('--min-improvement'))
     .action(async (file: string, o: Record<string, unknown>) => {
-      const { config } = cliContext();
+      const config = await cliConfig();
       const client = await connectClient(config);
+      const [{ startPipeline, uiLink }, { progressQuery }] = await Promise.all([import('../starter'), import('../workflows/messages')]);
       const input: PipelineInput = {
         datasetPath: file,
         model: o.model as string,
@@ -57,7 +56,8 @@ export function register(program: Command): void {
         return;
       }
       if (!o.json) console.error(`Started ${handle.workflowId} — ${link}`);
-      const result = await followRun(handle, progressQuery);
+      // --json is for scripts: progress stays one line per change, whatever the terminal.
+      const result = await followRun(handle, progressQuery, process.stderr, o.json ? { live: false } : {});
       console.log(o.json ? JSON.stringify(result, null, 2) : formatResult(result, link));
     });
 }

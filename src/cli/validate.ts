@@ -1,6 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { resolveModelFacts, validationFailureMessage } from '../domain/dataset';
-import { DatasetFileError, formatValidationReport, validateDatasetFile } from '../dataset';
 import { UsageError } from './context';
 
 export const DEFAULT_VALIDATE_MODEL = 'gpt-4o-mini-2024-07-18';
@@ -53,6 +51,10 @@ export function register(program: Command): void {
     .option('--seed <n>', `seed of that split (default ${RUN_DEFAULT_SEED}, as \`run\`)`, seed)
     .addHelpText('after', '\nExit codes: 0 valid, 1 invalid or over budget, 2 usage error (missing file, unknown model, bad flag).')
     .action(async (file: string, flags: ValidateFlags) => {
+      const [{ resolveModelFacts, validationFailureMessage }, { DatasetFileError, formatValidationReport, validateDatasetFile }] = await Promise.all([
+        import('../domain/dataset'),
+        import('../dataset'),
+      ]);
       const resolved = resolveModelFacts(flags.model);
       // A typo in --model must not silently validate against the wrong tokenizer and price.
       if (!resolved.ok) throw new UsageError(resolved.error);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runWorker } from '../worker';
 import { cliContext } from './context';
 
 export function register(program: Command): void {
@@ -7,7 +6,8 @@ export function register(program: Command): void {
     .command('worker')
     .description('run a worker that executes pipeline runs (stops gracefully on SIGINT/SIGTERM)')
     .action(async () => {
-      const { config, logger } = cliContext();
+      const { config, logger } = await cliContext();
+      const { runWorker } = await import('../worker');
       await runWorker(config, logger);
     });
 }

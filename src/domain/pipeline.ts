@@ -118,6 +118,8 @@ export interface LatestMetrics {
   trainLoss: number | null;
   validLoss: number | null;
   fullValidLoss: number | null;
+  /** Steps the job will train (metrics events' `total_steps`); null or absent while the provider has not said. */
+  totalSteps?: number | null;
 }
 
 export interface PipelineProgress {

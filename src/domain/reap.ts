@@ -1,6 +1,9 @@
 import { JOB_METADATA_KEYS } from './job-tags';
 import { isTerminalJobStatus } from './stages';
 
+/** The Temporal schedule `tuneflow reap --schedule` creates unless given another id. */
+export const REAPER_SCHEDULE_ID = 'tuneflow-reaper';
+
 /** Temporal's status of a workflow id's latest execution, or NOT_FOUND when Temporal has no such id. */
 export type WorkflowState = 'NOT_FOUND' | (string & {});
 

@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptionsAction } from '@temporalio/client';
 import { reapOrphanedJobs } from '../workflows/reaper';
 
-export const REAPER_SCHEDULE_ID = 'tuneflow-reaper';
+export { REAPER_SCHEDULE_ID } from '../domain/reap';
 
 export interface ReapScheduleRequest {
   scheduleId: string;

@@ -3,7 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { ephemeralExecutable, findTemporalCli } from './cli';
 
@@ -81,6 +80,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.dbFile) await mkdir(path.dirname(opts.dbFile), { recursive: true, mode: 0o700 });
 
   if (!cli.path) {
+    // The SDK's download of the dev server, for machines with neither the CLI nor Go: loaded only then.
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: ephemeralExecutable(cli),

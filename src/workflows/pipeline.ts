@@ -374,8 +374,9 @@ async function followJob(run: RunContext, trained: TrainingCarry): Promise<JobPo
     progress.counts.events += poll.newEvents;
     progress.jobStatus = poll.status;
     progress.estimatedFinish = poll.estimatedFinish;
-    for (const k of ['step', 'trainLoss', 'validLoss', 'fullValidLoss'] as const) {
-      if (poll.latest[k] !== null) progress.latest[k] = poll.latest[k];
+    for (const k of ['step', 'trainLoss', 'validLoss', 'fullValidLoss', 'totalSteps'] as const) {
+      const value = poll.latest[k];
+      if (value !== null && value !== undefined) progress.latest[k] = value;
     }
     if (isTerminalJobStatus(poll.status)) return poll;
     if (!run.v2 && historyFull()) await carryOn();

@@ -1,4 +1,4 @@
-import table from './models.json';
+import table from './models.json' with { type: 'json' };
 
 export type TokenEncodingName = 'o200k_base' | 'cl100k_base';
 export const TOKEN_ENCODINGS: readonly TokenEncodingName[] = ['o200k_base', 'cl100k_base'];

@@ -1,0 +1,17 @@
+/**
+ * `tuneflow/client`: what another service needs to start and follow runs today, with no workflow or
+ * activity code behind it. A first cut; the typed client of issue 10 replaces it.
+ */
+export { loadConfig, type AppConfig } from './config';
+export {
+  PipelineInputSchema,
+  resolvePipelineInput,
+  type PipelineInput,
+  type PipelineProgress,
+  type PipelineResult,
+  type ResolvedPipelineInput,
+} from './domain/pipeline';
+export type { Stage } from './domain/stages';
+export { defaultWorkflowId, RunAlreadyExistsError, startPipeline, uiLink, type PipelineHandle } from './starter';
+// Definitions only (defineQuery/defineUpdate): importing them loads no workflow code.
+export { progressQuery, resumeUpdate } from './workflows/messages';
