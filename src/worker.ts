@@ -1,20 +1,29 @@
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import type { AppConfig } from './config';
 import { createProviderClient } from './provider/client';
+import { TuneflowMetrics } from './telemetry/metrics';
+import { freeLoopbackPort, startMetricsServer } from './telemetry/metrics-server';
+import { instrumentedFetch } from './telemetry/provider-fetch';
+import { startTracing, tracingWorkerOptions } from './telemetry/tracing';
+import type { RunSinks } from './workflows/sinks';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 let runtimeInstalled = false;
 
-/** Routes the Temporal SDK's own logs through pino, once per process. */
-export function installTemporalLogging(logger: Logger): void {
+/**
+ * Routes the Temporal SDK's own logs through pino, once per process; with `prometheusBindAddress`,
+ * the SDK's runtime also serves its own metrics there.
+ */
+export function installTemporalLogging(logger: Logger, telemetry: { prometheusBindAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdk = logger.child({ component: 'temporal' });
   Runtime.install({
+    ...(telemetry.prometheusBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: telemetry.prometheusBindAddress } } } } : {}),
     logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
       const fields = meta ?? {};
       // The bundler's webpack report is dozens of lines; it matters only when debugging a bundle.
@@ -33,13 +42,23 @@ export interface WorkerSetup {
   connection: NativeConnection;
   /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The project's Prometheus series, when the worker serves metrics. */
+  metrics?: TuneflowMetrics | undefined;
 }
 
-export async function createWorker({ config, logger, connection, workflowBundle }: WorkerSetup): Promise<Worker> {
+/** The sink through which runs report their stage transitions; every worker registers it, with or without metrics. */
+export function runSinks(metrics?: TuneflowMetrics): InjectedSinks<RunSinks> {
+  return { runs: { stageEntered: { fn: (_info, from, to) => metrics?.stageEntered(from, to) } } };
+}
+
+export async function createWorker({ config, logger, connection, workflowBundle, metrics }: WorkerSetup): Promise<Worker> {
+  const tracing = tracingWorkerOptions(startTracing(config.telemetry, 'tuneflow-worker'));
+  const fetch = instrumentedFetch(metrics);
   const activities = createActivities({
     config,
     logger,
-    provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL }),
+    metrics,
+    provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL, fetch }),
   });
   return Worker.create({
     connection,
@@ -47,6 +66,8 @@ export async function createWorker({ config, logger, connection, workflowBundle 
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
+    interceptors: tracing.interceptors,
+    sinks: { ...tracing.sinks, ...runSinks(metrics) },
     // Lets in-flight activities finish or heartbeat their progress before the process exits.
     shutdownGraceTime: '10 seconds',
   });
@@ -54,15 +75,27 @@ export async function createWorker({ config, logger, connection, workflowBundle 
 
 /** `tuneflow worker`: runs until SIGINT or SIGTERM, then drains and exits. */
 export async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
-  installTemporalLogging(logger);
+  const telemetry = config.telemetry;
+  const metricsPort = telemetry?.metricsPort;
+  const runtimePort = metricsPort !== undefined ? await freeLoopbackPort() : undefined;
+  installTemporalLogging(logger, runtimePort !== undefined ? { prometheusBindAddress: `127.0.0.1:${runtimePort}` } : {});
   if (!config.provider.apiKey) throw new Error('OPENAI_API_KEY is not set: the worker needs it to reach the provider.');
+  const metrics = metricsPort !== undefined ? new TuneflowMetrics() : undefined;
+  const server =
+    metrics && metricsPort !== undefined
+      ? await startMetricsServer({ host: telemetry?.metricsHost ?? '0.0.0.0', port: metricsPort, metrics, runtimeMetricsUrl: `http://127.0.0.1:${runtimePort}/metrics`, logger })
+      : undefined;
+  if (server) logger.info({ port: server.port, runtimePort }, 'serving Prometheus metrics at /metrics');
+  const tracing = startTracing(telemetry, 'tuneflow-worker');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createWorker({ config, logger, connection });
+    const worker = await createWorker({ config, logger, connection, metrics });
     logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, provider: config.provider.baseURL ?? 'https://api.openai.com/v1' }, 'worker started');
     await worker.run();
     logger.info('worker stopped');
   } finally {
     await connection.close();
+    await server?.close();
+    await tracing?.shutdown();
   }
 }

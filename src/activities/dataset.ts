@@ -3,12 +3,14 @@ import type { Logger } from 'pino';
 import { validationFailureMessage, type SplitManifest } from '../domain/dataset';
 import { resolvePipelineInput } from '../domain/pipeline';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
+import type { ValidationMetricsSink } from '../telemetry/metrics';
 import { runDir, writeFileAtomic } from './artifacts';
 import { assertReadableFile, nonRetryable } from './failures';
 
 export interface DatasetDeps {
   artifactsDir: string;
   logger: Logger;
+  metrics?: ValidationMetricsSink | undefined;
 }
 
 /** What the workflow keeps of a validation: counts and figures, never lines of the dataset. */
@@ -29,7 +31,7 @@ export interface ValidationSummary {
 
 const assertReadable = (file: string) => assertReadableFile(file, 'Dataset', 'DatasetNotFound');
 
-export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
+export function createDatasetActivities({ artifactsDir, logger, metrics }: DatasetDeps) {
   return {
     async validateDataset(req: {
       runId: string;
@@ -50,6 +52,7 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
         }
       }
       await assertReadable(req.datasetPath);
+      const started = performance.now();
       const report = await validateDatasetFile(req.datasetPath, {
         model: req.model,
         allowTruncation: req.allowTruncation,
@@ -57,6 +60,7 @@ export function createDatasetActivities({ artifactsDir, logger }: DatasetDeps) {
         validRatio: req.validRatio,
         seed: req.seed,
       });
+      metrics?.validated(report.bytes, (performance.now() - started) / 1000);
       const reportPath = path.join(runDir(artifactsDir, req.runId), 'validation.json');
       await writeFileAtomic(reportPath, JSON.stringify(report, null, 2));
       const failureMessage = validationFailureMessage(report, req.budgetUsd);

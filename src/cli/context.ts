@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../log';
+import { startTracing, tracingClientInterceptors } from '../telemetry/tracing';
 
 export interface CliContext {
   config: AppConfig;
@@ -17,7 +18,10 @@ export function cliContext(): CliContext {
 export async function connectClient(config: AppConfig): Promise<Client> {
   try {
     const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
-    return new Client({ connection, namespace: config.temporal.namespace });
+    const tracing = startTracing(config.telemetry, 'tuneflow');
+    // The command's spans leave with the process: export them once it has nothing else to do.
+    if (tracing) process.once('beforeExit', () => void tracing.shutdown());
+    return new Client({ connection, namespace: config.temporal.namespace, interceptors: tracingClientInterceptors() });
   } catch (err) {
     throw new UsageError(
       `Cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}). ` +
