@@ -47,6 +47,8 @@ export function instrumentedFetch(metrics: ProviderMetricsSink | undefined, base
   const tracer = trace.getTracer('tuneflow.provider');
   return async (input, init) => {
     const { method, url, headers } = requestOf(input, init);
+    // The SDK reads data: URLs through fetch too (file uploads); only HTTP requests reach the provider.
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return base(input, init);
     const { operation, route } = providerOperation(method, url);
     const span = tracer.startSpan(`${method} ${route}`, {
       kind: SpanKind.CLIENT,
