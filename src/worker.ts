@@ -40,7 +40,10 @@ export interface WorkerSetup {
   config: AppConfig;
   logger: Logger;
   connection: NativeConnection;
-  /** A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at start. */
+  /**
+   * A prebuilt bundle (tests bundle once per file); otherwise the workflows are bundled at start. Build
+   * it with `workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES` (src/telemetry/tracing.ts) for traces.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The project's Prometheus series, when the worker serves metrics. */
   metrics?: TuneflowMetrics | undefined;
@@ -66,7 +69,8 @@ export async function createWorker({ config, logger, connection, workflowBundle,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
-    interceptors: tracing.interceptors,
+    // A prebuilt bundle carries its interceptor modules already (bundleWorkflowCode's workflowInterceptorModules).
+    interceptors: workflowBundle ? { activity: tracing.interceptors.activity } : tracing.interceptors,
     sinks: { ...tracing.sinks, ...runSinks(metrics) },
     // Lets in-flight activities finish or heartbeat their progress before the process exits.
     shutdownGraceTime: '10 seconds',
