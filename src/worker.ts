@@ -55,7 +55,7 @@ export function runSinks(metrics?: TuneflowMetrics): InjectedSinks<RunSinks> {
 }
 
 export async function createWorker({ config, logger, connection, workflowBundle, metrics }: WorkerSetup): Promise<Worker> {
-  const tracing = tracingWorkerOptions(startTracing(config.telemetry, 'tuneflow-worker'));
+  const tracing = tracingWorkerOptions(await startTracing(config.telemetry, 'tuneflow-worker'));
   const fetch = instrumentedFetch(metrics);
   const activities = createActivities({
     config,
@@ -90,7 +90,7 @@ export async function runWorker(config: AppConfig, logger: Logger): Promise<void
       ? await startMetricsServer({ host: telemetry?.metricsHost ?? '0.0.0.0', port: metricsPort, metrics, runtimeMetricsUrl: `http://127.0.0.1:${runtimePort}/metrics`, logger })
       : undefined;
   if (server) logger.info({ port: server.port, runtimePort }, 'serving Prometheus metrics at /metrics');
-  const tracing = startTracing(telemetry, 'tuneflow-worker');
+  const tracing = await startTracing(telemetry, 'tuneflow-worker');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
     const worker = await createWorker({ config, logger, connection, metrics });

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { ClientInterceptors } from '@temporalio/client';
 import {
   makeWorkflowExporter,
@@ -31,31 +30,37 @@ export interface Tracing {
 }
 
 // The OpenTelemetry API keeps one tracer provider per process; this is ours once registered.
-let registered: Tracing | null = null;
+let registered: Promise<Tracing> | null = null;
 
 /**
  * Registers the process's tracer provider exporting OTLP/HTTP protobuf to `otlpTracesUrl`, or returns
- * null when no endpoint is configured. Idempotent: a process that is both client and worker (tests,
- * `tuneflow dev`) has one provider.
+ * null when no endpoint is configured (the SDK is then never loaded). Idempotent: a process that is
+ * both client and worker (tests, `tuneflow dev`) has one provider.
  */
-export function startTracing(telemetry: TelemetryConfig | undefined, serviceName: string): Tracing | null {
-  if (!telemetry?.otlpTracesUrl) return null;
-  if (registered) return registered;
-  const resource = new Resource({ 'service.name': telemetry.serviceName ?? serviceName });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: telemetry.otlpTracesUrl }), { scheduledDelayMillis: 1000 });
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  provider.register();
-  const tracing: Tracing = {
-    spanProcessor,
-    resource,
-    flush: () => provider.forceFlush(),
-    shutdown: async () => {
-      await provider.shutdown();
-      if (registered === tracing) registered = null;
-    },
-  };
-  registered = tracing;
-  return tracing;
+export async function startTracing(telemetry: TelemetryConfig | undefined, serviceName: string): Promise<Tracing | null> {
+  const url = telemetry?.otlpTracesUrl;
+  if (!url) return null;
+  registered ??= (async () => {
+    const [{ BatchSpanProcessor, NodeTracerProvider }, { OTLPTraceExporter }, { Resource }] = await Promise.all([
+      import('@opentelemetry/sdk-trace-node'),
+      import('@opentelemetry/exporter-trace-otlp-proto'),
+      import('@opentelemetry/resources'),
+    ]);
+    const resource = new Resource({ 'service.name': telemetry.serviceName ?? serviceName });
+    const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1000 });
+    const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+    provider.register();
+    return {
+      spanProcessor,
+      resource,
+      flush: () => provider.forceFlush(),
+      shutdown: async () => {
+        registered = null;
+        await provider.shutdown();
+      },
+    };
+  })();
+  return registered;
 }
 
 /** The client side: `tuneflow run` (and every CLI command's client) opens the trace and sends its context along. */

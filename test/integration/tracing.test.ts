@@ -40,7 +40,7 @@ describe('tracing', () => {
         return handle.result();
       });
       await client.connection.close();
-      const tracing = startTracing(config.telemetry, 'tuneflow');
+      const tracing = await startTracing(config.telemetry, 'tuneflow');
       // Workflow spans reach the worker's exporter through a sink after the last activation: wait for them.
       for (let i = 0; i < 100 && !receiver.spans.some((s) => s.name === 'RunWorkflow:fineTunePipeline'); i++) {
         await tracing?.flush();
@@ -83,7 +83,7 @@ describe('tracing', () => {
       }
     } finally {
       // The process's tracer provider (client and worker share it here): flushed and unregistered.
-      await startTracing(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }).telemetry, 'tuneflow')?.shutdown();
+      await (await startTracing(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }).telemetry, 'tuneflow'))?.shutdown();
       await backend.dispose();
       await receiver.close();
     }
