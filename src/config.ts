@@ -2,6 +2,9 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** An unset variable and an empty one mean the same: not given. */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 const ConfigSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -13,7 +16,22 @@ const ConfigSchema = z.object({
   TUNEFLOW_ARTIFACTS_DIR: z.string().min(1).optional(),
   TUNEFLOW_DATA_ROOTS: z.string().optional(),
   TUNEFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  TUNEFLOW_METRICS_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+  TUNEFLOW_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  // The OpenTelemetry SDK's standard variables; a set endpoint turns tracing on.
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(z.string().url()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(z.string().url()),
+  OTEL_SERVICE_NAME: optional(z.string().min(1)),
 });
+
+export interface TelemetryConfig {
+  /** Where the worker serves Prometheus metrics (`--metrics-port` wins); unset: no metrics server. */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /** OTLP/HTTP (protobuf) traces URL; unset: no tracing. */
+  otlpTracesUrl: string | undefined;
+  serviceName: string | undefined;
+}
 
 export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
@@ -29,6 +47,14 @@ export interface AppConfig {
   dataRoots: string[];
   /** Unset: each command picks its default (info for services, warn for the demo, which talks to a person). */
   logLevel: z.infer<typeof ConfigSchema>['TUNEFLOW_LOG_LEVEL'];
+  /** Metrics and tracing; absent (as in tests that build a config by hand): neither. */
+  telemetry?: TelemetryConfig;
+}
+
+/** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, as the OTLP spec says. */
+export function otlpTracesUrl(endpoint: string | undefined, tracesEndpoint: string | undefined): string | undefined {
+  if (tracesEndpoint) return tracesEndpoint;
+  return endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/traces` : undefined;
 }
 
 /** Parses the environment once; callers pass the result down instead of reading process.env. */
@@ -48,6 +74,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     artifactsDir: path.resolve(e.TUNEFLOW_ARTIFACTS_DIR ?? path.join(home, 'artifacts')),
     dataRoots,
     logLevel: e.TUNEFLOW_LOG_LEVEL,
+    telemetry: {
+      metricsPort: e.TUNEFLOW_METRICS_PORT,
+      metricsHost: e.TUNEFLOW_METRICS_HOST,
+      otlpTracesUrl: otlpTracesUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
   };
 }
 

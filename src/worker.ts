@@ -2,11 +2,16 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import { dataRootsHint, type AppConfig } from './config';
 import { createProviderClient } from './provider/client';
+import { TuneflowMetrics } from './telemetry/metrics';
+import { freeLoopbackPort, startMetricsServer } from './telemetry/metrics-server';
+import { instrumentedFetch } from './telemetry/provider-fetch';
+import { startTracing, tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from './telemetry/tracing';
+import type { RunSinks } from './workflows/sinks';
 
 const HERE = fileURLToPath(import.meta.url);
 // The workflows in the same form as this module: src/workflows/index.ts from the sources, .js in dist/.
@@ -17,7 +22,7 @@ export const PREBUILT_WORKFLOW_BUNDLE = path.join(path.dirname(HERE), 'workflow-
 /** `npm run build`'s last step: bundles the workflows once, so workers start without webpack work. */
 export async function writeWorkflowBundle(file = PREBUILT_WORKFLOW_BUNDLE): Promise<string> {
   const quiet = new DefaultLogger('WARN');
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES], logger: quiet });
   await writeFile(file, code);
   return file;
 }
@@ -29,12 +34,16 @@ function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath
 
 let runtimeInstalled = false;
 
-/** Routes the Temporal SDK's own logs through pino, once per process. */
-export function installTemporalLogging(logger: Logger): void {
+/**
+ * Routes the Temporal SDK's own logs through pino, once per process; with `prometheusBindAddress`,
+ * the SDK's runtime also serves its own metrics there.
+ */
+export function installTemporalLogging(logger: Logger, telemetry: { prometheusBindAddress?: string } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdk = logger.child({ component: 'temporal' });
   Runtime.install({
+    ...(telemetry.prometheusBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: telemetry.prometheusBindAddress } } } } : {}),
     logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
       const fields = meta ?? {};
       // The bundler's webpack report is dozens of lines; it matters only when debugging a bundle.
@@ -51,22 +60,39 @@ export interface WorkerSetup {
   config: AppConfig;
   logger: Logger;
   connection: NativeConnection;
-  /** A bundle made by the caller (tests bundle once per file); otherwise the build's, or one made at start. */
+  /**
+   * A bundle made by the caller (tests bundle once per file); otherwise the build's, or one made at start.
+   * Build it with `workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES` (src/telemetry/tracing.ts) for traces.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The project's Prometheus series, when the worker serves metrics. */
+  metrics?: TuneflowMetrics | undefined;
 }
 
-export async function createWorker({ config, logger, connection, workflowBundle }: WorkerSetup): Promise<Worker> {
+/** The sink through which runs report their stage transitions; every worker registers it, with or without metrics. */
+export function runSinks(metrics?: TuneflowMetrics): InjectedSinks<RunSinks> {
+  return { runs: { stageEntered: { fn: (_info, from, to) => metrics?.stageEntered(from, to) } } };
+}
+
+export async function createWorker({ config, logger, connection, workflowBundle, metrics }: WorkerSetup): Promise<Worker> {
+  const tracing = tracingWorkerOptions(await startTracing(config.telemetry, 'tuneflow-worker'));
+  const fetch = instrumentedFetch(metrics);
   const activities = createActivities({
     config,
     logger,
-    provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL }),
+    metrics,
+    provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL, fetch }),
   });
+  const source = workflowBundle ? { workflowBundle } : workflowSource();
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : workflowSource()),
+    ...source,
     activities,
+    // A prebuilt bundle carries its interceptor modules already (bundleWorkflowCode's workflowInterceptorModules).
+    interceptors: 'workflowBundle' in source ? { activity: tracing.interceptors.activity } : tracing.interceptors,
+    sinks: { ...tracing.sinks, ...runSinks(metrics) },
     // Lets in-flight activities finish or heartbeat their progress before the process exits.
     shutdownGraceTime: '10 seconds',
   });
@@ -82,16 +108,28 @@ export function dataRootsMissingMessage(cwd = process.cwd()): string {
 
 /** `tuneflow worker`: runs until SIGINT or SIGTERM, then drains and exits. */
 export async function runWorker(config: AppConfig, logger: Logger): Promise<void> {
-  installTemporalLogging(logger);
+  const telemetry = config.telemetry;
+  const metricsPort = telemetry?.metricsPort;
+  const runtimePort = metricsPort !== undefined ? await freeLoopbackPort() : undefined;
+  installTemporalLogging(logger, runtimePort !== undefined ? { prometheusBindAddress: `127.0.0.1:${runtimePort}` } : {});
   if (!config.provider.apiKey) throw new Error('OPENAI_API_KEY is not set: the worker needs it to reach the provider.');
   if (config.dataRoots.length === 0) throw new Error(dataRootsMissingMessage());
+  const metrics = metricsPort !== undefined ? new TuneflowMetrics() : undefined;
+  const server =
+    metrics && metricsPort !== undefined
+      ? await startMetricsServer({ host: telemetry?.metricsHost ?? '0.0.0.0', port: metricsPort, metrics, runtimeMetricsUrl: `http://127.0.0.1:${runtimePort}/metrics`, logger })
+      : undefined;
+  if (server) logger.info({ port: server.port, runtimePort }, 'serving Prometheus metrics at /metrics');
+  const tracing = await startTracing(telemetry, 'tuneflow-worker');
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createWorker({ config, logger, connection });
+    const worker = await createWorker({ config, logger, connection, metrics });
     logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, provider: config.provider.baseURL ?? 'https://api.openai.com/v1' }, 'worker started');
     await worker.run();
     logger.info('worker stopped');
   } finally {
     await connection.close();
+    await server?.close();
+    await tracing?.shutdown();
   }
 }

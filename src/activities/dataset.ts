@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { validationFailureMessage, type SplitManifest } from '../domain/dataset';
 import { resolvePipelineInput } from '../domain/pipeline';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
+import type { ValidationMetricsSink } from '../telemetry/metrics';
 import { runDir, writeFileAtomic } from './artifacts';
 import { assertInputFile, nonRetryable } from './failures';
 import { withProgressHeartbeat } from './heartbeat';
@@ -12,6 +13,7 @@ export interface DatasetDeps {
   /** Where datasets named in workflow input may be read from (config.dataRoots). */
   dataRoots: readonly string[];
   logger: Logger;
+  metrics?: ValidationMetricsSink | undefined;
 }
 
 /** What the workflow keeps of a validation: counts and figures, never lines of the dataset. */
@@ -32,7 +34,7 @@ export interface ValidationSummary {
 
 const assertReadable = (file: string, roots: readonly string[]) => assertInputFile(file, { what: 'Dataset', notFoundType: 'DatasetNotFound', roots });
 
-export function createDatasetActivities({ artifactsDir, dataRoots, logger }: DatasetDeps) {
+export function createDatasetActivities({ artifactsDir, dataRoots, logger, metrics }: DatasetDeps) {
   return {
     async validateDataset(req: {
       runId: string;
@@ -53,6 +55,7 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger }: Dat
         }
       }
       const datasetPath = await assertReadable(req.datasetPath, dataRoots);
+      const started = performance.now();
       const report = await withProgressHeartbeat({ bytesRead: 0, bytes: 0, lines: 0 }, (reporter) =>
         validateDatasetFile(datasetPath, {
           model: req.model,
@@ -63,6 +66,7 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger }: Dat
           onProgress: (p) => reporter.update(p),
         }),
       );
+      metrics?.validated(report.bytes, (performance.now() - started) / 1000);
       const reportPath = path.join(runDir(artifactsDir, req.runId), 'validation.json');
       await writeFileAtomic(reportPath, JSON.stringify(report, null, 2));
       const failureMessage = validationFailureMessage(report, req.budgetUsd);

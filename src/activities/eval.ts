@@ -7,7 +7,7 @@ import { JudgeIsCandidateError, assertJudgeIsNotCandidate } from '../domain/eval
 import { planBatches } from '../domain/eval/subsample';
 import { validateCandidates } from '../domain/eval/summary';
 import type { EvalCandidate, EvalSummary, MetricName, RunFacts } from '../domain/run';
-import { ChatCaller } from '../eval/chat';
+import { ChatCaller, type EvalMetricsSink } from '../eval/chat';
 import { batchPath, evalDir, evalSetPath, resultsPath } from '../eval/paths';
 import { prepareEvalSet } from '../eval/prepare';
 import { ProviderRateLimiter } from '../eval/rate-limiter';
@@ -22,6 +22,7 @@ export interface EvalActivityDeps {
   config: AppConfig;
   logger: Logger;
   provider: () => OpenAI;
+  metrics?: EvalMetricsSink | undefined;
 }
 
 export interface EvalBatchRange {
@@ -134,7 +135,7 @@ export function createEvalActivities(deps: EvalActivityDeps) {
   const limiter = new ProviderRateLimiter({ logger: log });
   let caller: ChatCaller | undefined;
   // Built on first use: a worker that never evaluates needs no provider key.
-  const chatCaller = () => (caller ??= new ChatCaller({ client: deps.provider(), limiter, logger: log }));
+  const chatCaller = () => (caller ??= new ChatCaller({ client: deps.provider(), limiter, logger: log, metrics: deps.metrics }));
 
   return {
     async prepareEval(input: PrepareEvalInput): Promise<PrepareEvalOutput> {

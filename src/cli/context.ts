@@ -24,15 +24,21 @@ export async function cliContext(): Promise<CliContext> {
 /** Connects a Temporal client, turning "nothing listening" into advice a person can act on. */
 export async function connectClient(config: AppConfig): Promise<Client> {
   const { Client, Connection } = await import('@temporalio/client');
+  let connection: Awaited<ReturnType<typeof Connection.connect>>;
   try {
-    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
-    return new Client({ connection, namespace: config.temporal.namespace });
+    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
   } catch (err) {
     throw new UsageError(
       `Cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}). ` +
         'Start one with `tuneflow dev`, or set TEMPORAL_ADDRESS.',
     );
   }
+  // The OpenTelemetry SDK is loaded only when tracing is on, so commands start as fast without it.
+  const telemetry = config.telemetry?.otlpTracesUrl ? await import('../telemetry/tracing') : null;
+  const tracing = await telemetry?.startTracing(config.telemetry, 'tuneflow');
+  // The command's spans leave with the process: export them once it has nothing else to do.
+  if (tracing) process.once('beforeExit', () => void tracing.shutdown());
+  return new Client({ connection, namespace: config.temporal.namespace, ...(telemetry ? { interceptors: telemetry.tracingClientInterceptors() } : {}) });
 }
 
 /** An error the person can fix from the command line; printed without a stack, exit code 2. */

@@ -11,6 +11,7 @@ export function register(program: Command): void {
     .description('run Temporal (UI on 8233), the local OpenAI-compatible backend and a worker, until Ctrl-C')
     .option('--no-worker', 'do not start a worker (run `tuneflow worker` yourself)')
     .option('--rpm <n>', 'local backend: requests per minute limit (env TUNEFLOW_LOCAL_RPM)')
+    .option('--tpm <n>', 'local backend: chat completion tokens per minute limit (env TUNEFLOW_LOCAL_TPM)')
     .option('--fault-rate <p>', 'local backend: share of requests that fail transiently (env TUNEFLOW_LOCAL_FAULT_RATE)')
     .option('--fail-jobs', 'local backend: running jobs fail midway')
     .option('--refuse-fine-tuning', 'local backend: refuse job creation with 403, like a provider without fine-tuning access')

@@ -11,6 +11,7 @@ export interface LocalBackendFlags {
   port?: string;
   stateDir?: string;
   rpm?: string;
+  tpm?: string;
   faultRate?: string;
   failJobs?: boolean;
   refuseFineTuning?: boolean;
@@ -28,6 +29,7 @@ export function addLocalBackendOptions(cmd: Command): Command {
     .option('--port <p>', `port to listen on (0 = any free port, default ${DEFAULT_LOCAL_PORT})`)
     .option('--state-dir <dir>', `where files and jobs are persisted (default ${DEFAULT_LOCAL_STATE_DIR})`)
     .option('--rpm <n>', 'requests per minute limit, 0 = unlimited (env TUNEFLOW_LOCAL_RPM)')
+    .option('--tpm <n>', 'chat completion tokens per minute limit (prompt + max_tokens to get in), 0 = unlimited (env TUNEFLOW_LOCAL_TPM)')
     .option('--fault-rate <p>', 'share 0..1 of /v1 requests that fail transiently (env TUNEFLOW_LOCAL_FAULT_RATE)')
     .option('--fail-jobs', 'running fine-tuning jobs fail midway')
     .option('--refuse-fine-tuning', 'job creation answers 403 permission_denied')
@@ -48,12 +50,13 @@ function num(name: string, raw: string | undefined, min: number, max: number, in
   return n;
 }
 
-/** Flags (with env fallbacks TUNEFLOW_LOCAL_RPM / TUNEFLOW_LOCAL_FAULT_RATE) to startLocalBackend options. */
+/** Flags (with env fallbacks TUNEFLOW_LOCAL_RPM / TUNEFLOW_LOCAL_TPM / TUNEFLOW_LOCAL_FAULT_RATE) to startLocalBackend options. */
 export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.ProcessEnv = process.env): LocalBackendOptions {
   return {
     port: num('--port', flags.port, 0, 65535, true) ?? DEFAULT_LOCAL_PORT,
     stateDir: flags.stateDir ?? DEFAULT_LOCAL_STATE_DIR,
     rpm: num('--rpm', flags.rpm ?? env.TUNEFLOW_LOCAL_RPM, 0, 1e9) ?? 0,
+    tpm: num('--tpm', flags.tpm ?? env.TUNEFLOW_LOCAL_TPM, 0, 1e12) ?? 0,
     faultRate: num('--fault-rate', flags.faultRate ?? env.TUNEFLOW_LOCAL_FAULT_RATE, 0, 1) ?? 0,
     failJobs: flags.failJobs ?? false,
     refuseFineTuning: flags.refuseFineTuning ?? false,

@@ -6,6 +6,12 @@ import { classifyProviderError, providerErrorFacts, retryAfterMs } from '../prov
 import type { CandidateAnswer, PromptMessage } from '../domain/eval/types';
 import type { ProviderRateLimiter } from './rate-limiter';
 
+/** What the chat caller reports to the worker's metrics: each HTTP attempt's outcome and each answer's tokens. */
+export interface EvalMetricsSink {
+  evalRequest(outcome: 'ok' | 'rate_limited' | 'transient' | 'error'): void;
+  evalTokens(promptTokens: number, completionTokens: number): void;
+}
+
 /** 400s that concern one example's content, so the example is marked failed and the run goes on. */
 const EXAMPLE_LEVEL_CODES = new Set([
   'context_length_exceeded',
@@ -62,6 +68,7 @@ export interface ChatCallerOptions {
   maxTransientRetries?: number;
   /** Wait after a 429 that names no retry-after, doubled per wait (capped at 30 s). */
   defaultRateLimitWaitMs?: number;
+  metrics?: EvalMetricsSink | undefined;
 }
 
 /**
@@ -77,6 +84,7 @@ export class ChatCaller {
   private readonly maxRateLimitWaits: number;
   private readonly maxTransientRetries: number;
   private readonly defaultRateLimitWaitMs: number;
+  private readonly metrics: EvalMetricsSink | undefined;
   /** Some OpenAI-compatible servers predate max_completion_tokens; learnt once per process. */
   private tokenParam: 'max_completion_tokens' | 'max_tokens' = 'max_completion_tokens';
 
@@ -87,6 +95,7 @@ export class ChatCaller {
     this.maxRateLimitWaits = options.maxRateLimitWaits ?? DEFAULT_MAX_RATE_LIMIT_WAITS;
     this.maxTransientRetries = options.maxTransientRetries ?? DEFAULT_MAX_TRANSIENT_RETRIES;
     this.defaultRateLimitWaitMs = options.defaultRateLimitWaitMs ?? 1000;
+    this.metrics = options.metrics;
   }
 
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatOutcome> {
@@ -95,8 +104,9 @@ export class ChatCaller {
     let rateLimitWaits = 0;
     let transientRetries = 0;
     let switchedTokenParam = false;
+    const tokens = this.limiter.estimate(request.messages, request.maxTokens);
     for (;;) {
-      const permit = await this.limiter.acquire(signal, { first: rateLimitWaits > 0 });
+      const permit = await this.limiter.acquire(signal, { first: rateLimitWaits > 0, tokens });
       requests++;
       try {
         const body: ChatCompletionCreateParamsNonStreaming = {
@@ -108,9 +118,15 @@ export class ChatCaller {
         };
         const { data, response } = await this.client.chat.completions.create(body, { signal }).withResponse();
         this.limiter.observe(permit, response.headers);
-        return { ...readCompletion(data), latencyMs: Date.now() - started, requests };
+        const completion = readCompletion(data);
+        const usage = data.usage ? { promptTokens: data.usage.prompt_tokens, completionTokens: data.usage.completion_tokens } : undefined;
+        this.limiter.settle(permit, usage);
+        this.metrics?.evalRequest('ok');
+        if (usage) this.metrics?.evalTokens(usage.promptTokens, usage.completionTokens);
+        return { ...completion, latencyMs: Date.now() - started, requests };
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
+        this.metrics?.evalRequest(err instanceof OpenAI.APIError && err.status === 429 ? 'rate_limited' : isTransient(err) ? 'transient' : 'error');
         if (isTransient(err) && transientRetries < this.maxTransientRetries) {
           const headers = err instanceof OpenAI.APIError ? (err.headers as Headers | undefined) : undefined;
           if (!(err instanceof OpenAI.APIConnectionError)) this.limiter.observe(permit, headers);

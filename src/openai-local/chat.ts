@@ -127,6 +127,23 @@ export class ChatService {
   }
 }
 
+/** Output tokens a request without max_tokens is assumed to ask for, as the provider assumes the model's maximum. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
+/**
+ * What the token limit charges a chat request before answering it: its prompt tokens plus max_tokens,
+ * as OpenAI counts against TPM. Null when the body is too malformed to count (complete() refuses it).
+ */
+export function estimateChatTokens(body: unknown): { model: string; total: number } | null {
+  if (!body || typeof body !== 'object') return null;
+  const b = body as Record<string, unknown>;
+  if (typeof b.model !== 'string' || !Array.isArray(b.messages)) return null;
+  const messages = b.messages.map((m: unknown) => ({ content: contentText((m as { content?: unknown } | null)?.content) ?? '' }));
+  const rawMax = b.max_completion_tokens ?? b.max_tokens;
+  const maxTokens = typeof rawMax === 'number' && Number.isInteger(rawMax) && rawMax > 0 ? rawMax : DEFAULT_MAX_OUTPUT_TOKENS;
+  return { model: b.model, total: messagesTokens(messages) + maxTokens };
+}
+
 interface ChatRequest {
   model: string;
   messages: { role: string; content: string }[];

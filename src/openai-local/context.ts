@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { SimClock } from './clock';
 import type { JobService } from './jobs';
-import type { FaultInjector, RateLimiter } from './limits';
+import type { FaultInjector, RateLimiter, TokenRateLimiter } from './limits';
 import type { ChatService } from './chat';
 import type { RuntimeSettings } from './settings';
 import type { Stats } from './stats';
@@ -16,6 +16,7 @@ export interface BackendContext {
   settings: RuntimeSettings;
   stats: Stats;
   limiter: RateLimiter;
+  tokenLimiter: TokenRateLimiter;
   faults: FaultInjector;
   log: Logger;
 }

@@ -1,4 +1,5 @@
 // OpenAI's error envelope: every non-2xx answer is { error: { message, type, param, code } }.
+import { ORG_ID } from './models';
 
 export interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -58,3 +59,35 @@ export const invalidJson = (): ApiError =>
 
 export const serverError = (): ApiError =>
   new ApiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
+
+/** 429 of the tokens-per-minute limit in the provider's wording ("Request too large" when no wait helps). */
+export function tokensRateLimitError(opts: {
+  model: string;
+  tpm: number;
+  requested: number;
+  decision: { retryAfterMs: number; available: number; tooLarge: boolean };
+  headers: Record<string, string>;
+}): ApiError {
+  const where = `for ${opts.model} in organization ${ORG_ID} on tokens per min (TPM)`;
+  if (opts.decision.tooLarge) {
+    return new ApiError(
+      429,
+      `Request too large ${where}: Limit ${opts.tpm}, Requested ${opts.requested}. The input or output tokens must be reduced in order to run successfully.`,
+      'tokens',
+      null,
+      'rate_limit_exceeded',
+      opts.headers,
+    );
+  }
+  const wait = Math.max(1, Math.ceil(opts.decision.retryAfterMs));
+  const used = Math.max(0, Math.round(opts.tpm - opts.decision.available));
+  const waitText = wait < 1000 ? `${wait}ms` : `${(wait / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+  return new ApiError(
+    429,
+    `Rate limit reached ${where}: Limit ${opts.tpm}, Used ${used}, Requested ${opts.requested}. Please try again in ${waitText}.`,
+    'tokens',
+    null,
+    'rate_limit_exceeded',
+    { ...opts.headers, 'retry-after': String(Math.ceil(wait / 1000)), 'retry-after-ms': String(wait) },
+  );
+}

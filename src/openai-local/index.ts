@@ -6,7 +6,7 @@ import { ChatService } from './chat';
 import { SimClock } from './clock';
 import type { BackendContext } from './context';
 import { JobService } from './jobs';
-import { FaultInjector, RateLimiter } from './limits';
+import { FaultInjector, RateLimiter, TokenRateLimiter } from './limits';
 import { buildServer } from './server';
 import { DEFAULT_TIME_SCALE, type RuntimeSettings } from './settings';
 import { Stats } from './stats';
@@ -18,6 +18,7 @@ export interface LocalBackendOptions {
   stateDir: string;
   timeScale?: number;
   rpm?: number;
+  tpm?: number;
   faultRate?: number;
   failJobs?: boolean;
   refuseFineTuning?: boolean;
@@ -52,6 +53,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
   const clock = new SimClock(timeScale, await store.readClock());
   const settings: RuntimeSettings = {
     rpm: opts.rpm ?? 0,
+    tpm: opts.tpm ?? 0,
     faultRate: opts.faultRate ?? 0,
     failJobs: opts.failJobs ?? false,
     refuseFineTuning: opts.refuseFineTuning ?? false,
@@ -71,6 +73,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     settings,
     stats: new Stats(),
     limiter: new RateLimiter(settings.rpm),
+    tokenLimiter: new TokenRateLimiter(settings.tpm),
     faults: new FaultInjector(opts.seed ?? 0),
     log,
   };

@@ -1,4 +1,4 @@
-// Request rate limiting (token bucket) and transient fault injection, both decided before any work is done.
+// Request and token rate limiting (token buckets) and transient fault injection, both decided before any work is done.
 import { createPrng } from './random';
 
 /** OpenAI's duration format for x-ratelimit-reset-*: "20ms", "1s", "1.5s", "6m0s", "1h2m3s". */
@@ -22,44 +22,137 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
+/** A bucket refilling continuously at `perMinute`/60 per second, holding at most `perMinute`/6 (10 s worth, at least 1). */
+class Bucket {
+  level = 0;
+  capacity = 0;
+  perMinute = 0;
+  private lastMs = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  reset(perMinute: number): void {
+    this.perMinute = Math.max(0, perMinute);
+    this.capacity = Math.max(1, Math.ceil(this.perMinute / 6));
+    this.level = this.capacity;
+    this.lastMs = this.now();
+  }
+
+  get perMs(): number {
+    return this.perMinute / 60_000;
+  }
+
+  refill(): void {
+    const now = this.now();
+    this.level = Math.min(this.capacity, this.level + (now - this.lastMs) * this.perMs);
+    this.lastMs = now;
+  }
+
+  /** Milliseconds until the level reaches `need`. */
+  msUntil(need: number): number {
+    return Math.max(0, Math.ceil((need - this.level) / this.perMs));
+  }
+
+  /** Milliseconds until the bucket is full again (OpenAI's x-ratelimit-reset-*). */
+  resetText(): string {
+    return formatResetDuration((this.capacity - this.level) / this.perMs);
+  }
+}
+
 /**
  * Token bucket refilling continuously at rpm/60 per second with a capacity of rpm/6 (10 s worth, at least 1):
  * a client pacing itself at the limit is never refused, a burst larger than 10 s worth is.
  */
 export class RateLimiter {
-  private tokens = 0;
-  private capacity = 0;
-  private lastMs = 0;
-  private rpm = 0;
+  private readonly bucket: Bucket;
 
-  constructor(rpm: number, private readonly now: () => number = Date.now) {
+  constructor(rpm: number, now: () => number = Date.now) {
+    this.bucket = new Bucket(now);
     this.setRpm(rpm);
   }
 
   setRpm(rpm: number): void {
-    this.rpm = Math.max(0, rpm);
-    this.capacity = Math.max(1, Math.ceil(this.rpm / 6));
-    this.tokens = this.capacity;
-    this.lastMs = this.now();
+    this.bucket.reset(rpm);
   }
 
   take(): RateDecision | null {
-    if (this.rpm <= 0) return null;
-    const now = this.now();
-    const perMs = this.rpm / 60_000;
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.lastMs) * perMs);
-    this.lastMs = now;
-    const allowed = this.tokens >= 1;
-    if (allowed) this.tokens -= 1;
-    const retryAfterMs = allowed ? 0 : Math.ceil((1 - this.tokens) / perMs);
+    const b = this.bucket;
+    if (b.perMinute <= 0) return null;
+    b.refill();
+    const allowed = b.level >= 1;
+    if (allowed) b.level -= 1;
     return {
       allowed,
-      retryAfterMs,
+      retryAfterMs: allowed ? 0 : b.msUntil(1),
       headers: {
-        'x-ratelimit-limit-requests': String(this.rpm),
-        'x-ratelimit-remaining-requests': String(Math.floor(this.tokens)),
-        'x-ratelimit-reset-requests': formatResetDuration((this.capacity - this.tokens) / perMs),
+        'x-ratelimit-limit-requests': String(b.perMinute),
+        'x-ratelimit-remaining-requests': String(Math.floor(b.level)),
+        'x-ratelimit-reset-requests': b.resetText(),
       },
+    };
+  }
+}
+
+export interface TokenDecision {
+  allowed: boolean;
+  /** When refused: milliseconds until the request's tokens fit. */
+  retryAfterMs: number;
+  /** Tokens the bucket held when the request was judged (OpenAI's "Used" is the limit minus this). */
+  available: number;
+  /** The request asks for more than a whole minute's limit: no wait will let it through. */
+  tooLarge: boolean;
+}
+
+/**
+ * Tokens per minute, as OpenAI counts them: a request is admitted when the bucket (tpm/6, 10 s worth)
+ * holds its estimate, prompt tokens + max_tokens, which is taken at once; once answered, the unused part
+ * of max_tokens is given back, so each request ends up costing its usage. A request larger than the
+ * bucket (but within the minute's limit) is admitted into a full bucket and leaves it in debt.
+ */
+export class TokenRateLimiter {
+  private readonly bucket: Bucket;
+
+  constructor(tpm: number, now: () => number = Date.now) {
+    this.bucket = new Bucket(now);
+    this.setTpm(tpm);
+  }
+
+  get tpm(): number {
+    return this.bucket.perMinute;
+  }
+
+  setTpm(tpm: number): void {
+    this.bucket.reset(tpm);
+  }
+
+  /** Null while no limit is set. */
+  take(estimate: number): TokenDecision | null {
+    const b = this.bucket;
+    if (b.perMinute <= 0) return null;
+    b.refill();
+    const available = b.level;
+    if (estimate > b.perMinute) return { allowed: false, retryAfterMs: 0, available, tooLarge: true };
+    const need = Math.min(estimate, b.capacity);
+    if (b.level < need) return { allowed: false, retryAfterMs: b.msUntil(need), available, tooLarge: false };
+    b.level -= estimate;
+    return { allowed: true, retryAfterMs: 0, available, tooLarge: false };
+  }
+
+  /** Settles an admitted request at what it used (usually gives tokens back). */
+  settle(estimate: number, used: number): void {
+    if (this.bucket.perMinute <= 0) return;
+    this.bucket.refill();
+    this.bucket.level = Math.min(this.bucket.capacity, this.bucket.level + estimate - used);
+  }
+
+  headers(): Record<string, string> {
+    const b = this.bucket;
+    if (b.perMinute <= 0) return {};
+    b.refill();
+    return {
+      'x-ratelimit-limit-tokens': String(b.perMinute),
+      'x-ratelimit-remaining-tokens': String(Math.max(0, Math.floor(b.level))),
+      'x-ratelimit-reset-tokens': b.resetText(),
     };
   }
 }

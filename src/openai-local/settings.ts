@@ -2,6 +2,8 @@
 
 export interface RuntimeSettings {
   rpm: number;
+  /** Tokens per minute on chat completions (prompt + max_tokens to get in, usage once answered); 0 = unlimited. */
+  tpm: number;
   faultRate: number;
   failJobs: boolean;
   refuseFineTuning: boolean;

@@ -1,4 +1,4 @@
-// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, outage and latency, completed creates.
+// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, outage and latency, rate limits, completed creates.
 import type { FaultKind } from './limits';
 
 export class Stats {
@@ -9,6 +9,10 @@ export class Stats {
   /** /v1 requests held back by `latencyMs`. */
   delayed = 0;
   rateLimited = 0;
+  /** 429s of the token limit (also counted in rateLimited). */
+  rateLimitedTokens = 0;
+  /** Chat completion tokens the token limit charged, as settled (prompt + completion). */
+  tokensCharged = 0;
   unauthorized = 0;
   created = { files: 0, jobs: 0 };
 
@@ -26,6 +30,8 @@ export class Stats {
     this.outageDropped = 0;
     this.delayed = 0;
     this.rateLimited = 0;
+    this.rateLimitedTokens = 0;
+    this.tokensCharged = 0;
     this.unauthorized = 0;
     this.created = { files: 0, jobs: 0 };
   }
@@ -37,6 +43,8 @@ export class Stats {
       requests: { ...this.requests },
       faults: { injected, total, outageDropped: this.outageDropped, delayed: this.delayed },
       rateLimited: this.rateLimited,
+      rateLimitedTokens: this.rateLimitedTokens,
+      tokensCharged: this.tokensCharged,
       unauthorized: this.unauthorized,
       created: { ...this.created },
     };

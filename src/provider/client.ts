@@ -5,6 +5,8 @@ export interface ProviderSettings {
   baseURL: string | undefined;
   /** Per-request timeout; a hung provider call becomes a retryable connection error, not a stuck activity. */
   timeoutMs?: number;
+  /** Instead of the global fetch, e.g. one that makes each request a span and counts it (src/telemetry). */
+  fetch?: ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) | undefined;
 }
 
 /**
@@ -22,5 +24,6 @@ export function createProviderClient(settings: ProviderSettings): OpenAI {
     baseURL: settings.baseURL,
     maxRetries: 0,
     timeout: settings.timeoutMs ?? 60_000,
+    ...(settings.fetch ? { fetch: settings.fetch } : {}),
   });
 }

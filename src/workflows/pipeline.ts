@@ -34,6 +34,7 @@ import { JOB_ID_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
 import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
 import { evalProgressSignal, progressQuery, resumeUpdate } from './messages';
+import { reportStage } from './sinks';
 
 export { progressQuery, resumeUpdate } from './messages';
 
@@ -170,6 +171,8 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
   );
 
   const tagged = info.typedSearchAttributes.get(STAGE_KEY) !== undefined;
+  // A run continued as new was already counted in its stage by the execution before.
+  let reportedStage: Stage | null = carry ? progress.stage : null;
   const run: RunContext = {
     rawInput,
     input,
@@ -183,6 +186,8 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     enter(stage) {
       progress.stage = stage;
       log.info('stage', { stage, workflowId });
+      if (stage !== reportedStage) reportStage(reportedStage, stage);
+      reportedStage = stage;
       // Only runs started with the attributes set may upsert them: an unregistered attribute would stall the run.
       if (tagged) upsertSearchAttributes([{ key: STAGE_KEY, value: stage }]);
     },

@@ -12,7 +12,7 @@ import type { AppConfig } from '../../src/config';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../../src/openai-local';
 import { createProviderClient } from '../../src/provider/client';
-import { WORKFLOWS_PATH } from '../../src/worker';
+import { runSinks, WORKFLOWS_PATH } from '../../src/worker';
 
 export const TEST_API_KEY = 'test-key';
 export const SAMPLE_DATASET = path.resolve('data/sample/support-conversations.jsonl');
@@ -108,6 +108,7 @@ export async function createTestWorker(env: TestWorkflowEnvironment, config: App
       logger: silentLogger,
       provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL }),
     }),
+    sinks: runSinks(),
   });
 }
 

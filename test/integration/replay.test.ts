@@ -6,7 +6,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { resolvePipelineInput } from '../../src/domain/pipeline';
-import { WORKFLOWS_PATH } from '../../src/worker';
+import { runSinks, WORKFLOWS_PATH } from '../../src/worker';
 import { SAMPLE_DATASET, taskQueueFor, useTemporal } from '../helpers/stack';
 
 const HISTORIES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
@@ -97,7 +97,7 @@ describe('the deprecatePatch() step of a patched change', () => {
     const taskQueue = taskQueueFor('deprecate patch');
     // The patched workflow on a worker without activities: the run records the patch marker and the
     // timer, schedules its first activity, and is ended there; that is all the history this needs.
-    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await bundle(fixture('patched-workflow')) });
+    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await bundle(fixture('patched-workflow')), sinks: runSinks() });
     const handle = await worker.runUntil(async () => {
       const h = await client.workflow.start('fineTunePipeline', {
         taskQueue,

@@ -13,7 +13,7 @@ describe('openai-local CLI', () => {
     const cmd = addLocalBackendOptions(new Command('x')).exitOverride();
     cmd.parse(['--port', '0', '--fail-jobs', '--time-scale', '50', '--seed', '3', '--latency-ms', '40000', '--latency-operations', 'createFile, retrieveFineTuningJob'], { from: 'user' });
     const opts = parseLocalBackendFlags(cmd.opts(), { TUNEFLOW_LOCAL_RPM: '120', TUNEFLOW_LOCAL_FAULT_RATE: '0.2' });
-    expect(opts).toEqual({ port: 0, stateDir: '.tuneflow/openai-local', rpm: 120, faultRate: 0.2, failJobs: true, refuseFineTuning: false, outage: false, latencyMs: 40000, latencyOperations: ['createFile', 'retrieveFineTuningJob'], timeScale: 50, seed: 3 });
+    expect(opts).toEqual({ port: 0, stateDir: '.tuneflow/openai-local', rpm: 120, tpm: 0, faultRate: 0.2, failJobs: true, refuseFineTuning: false, outage: false, latencyMs: 40000, latencyOperations: ['createFile', 'retrieveFineTuningJob'], timeScale: 50, seed: 3 });
     expect(parseLocalBackendFlags({ outage: true }, {})).toMatchObject({ outage: true, latencyMs: 0, latencyOperations: [] });
     expect(parseLocalBackendFlags({ rpm: '5' }, { TUNEFLOW_LOCAL_RPM: '120' }).rpm).toBe(5);
     expect(parseLocalBackendFlags({}, {}).port).toBe(8787);

@@ -72,6 +72,60 @@ describe('rate limits', () => {
   });
 });
 
+describe('token limit', () => {
+  const ask = (maxTokens: number) =>
+    h.client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'How do I reset my password?' }], max_completion_tokens: maxTokens })
+      .withResponse();
+
+  it('admits a chat request only when the bucket holds its prompt + max_tokens, settles it at its usage, and answers 429 type tokens past the limit', async () => {
+    await h.admin('/_admin/reset-stats', {});
+    // 6000 tokens per minute: the bucket holds 1000.
+    await h.admin('/_admin/settings', { tpm: 6000 });
+    const first = await ask(300);
+    const used = first.data.usage?.total_tokens as number;
+    expect(used).toBeLessThan(300);
+    const headers = first.response.headers;
+    expect(headers.get('x-ratelimit-limit-tokens')).toBe('6000');
+    expect(headers.get('x-ratelimit-reset-tokens')).toMatch(RESET_FORMAT);
+    // Charged its usage, not the 300 it reserved: the unused part of max_tokens came back.
+    const remaining = Number(headers.get('x-ratelimit-remaining-tokens'));
+    expect(remaining).toBeGreaterThanOrEqual(1000 - used);
+    expect(remaining).toBeLessThan(1000);
+    expect(headers.get('x-ratelimit-limit-requests')).toBeNull();
+
+    // A reservation larger than what is left is refused before anything is answered.
+    const err = await ask(990).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const e = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(e.error).toMatchObject({ type: 'tokens', code: 'rate_limit_exceeded', param: null });
+    expect(e.message).toMatch(/on tokens per min \(TPM\): Limit 6000, Used \d+, Requested \d+\. Please try again in /);
+    expect(Number(e.headers?.get('retry-after-ms'))).toBeGreaterThan(0);
+    expect(Number(e.headers?.get('x-ratelimit-remaining-tokens'))).toBeLessThan(990);
+
+    // More than a minute's worth can never go: "Request too large", with no retry-after.
+    const tooLarge = (await ask(7000).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(tooLarge).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(tooLarge.message).toMatch(/Request too large for gpt-4o-mini .* on tokens per min \(TPM\): Limit 6000, Requested \d+/);
+    expect(tooLarge.headers?.get('retry-after')).toBeNull();
+
+    // The SDK honours retry-after-ms and gets through once enough tokens have refilled.
+    const patient = makeClient(h.backend.url, h.contract, 3);
+    await expect(
+      patient.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }], max_completion_tokens: 990 }),
+    ).resolves.toBeDefined();
+    const stats = await h.admin<StatsBody & { rateLimitedTokens: number; tokensCharged: number }>('/_admin/stats');
+    expect(stats.rateLimitedTokens).toBeGreaterThanOrEqual(2);
+    expect(stats.tokensCharged).toBeGreaterThanOrEqual(used);
+    await h.admin('/_admin/settings', { tpm: 0 });
+  });
+
+  it('sends no token headers and never refuses for tokens while no tpm is set', async () => {
+    const { response } = await ask(5000);
+    expect(response.headers.get('x-ratelimit-limit-tokens')).toBeNull();
+  });
+});
+
 describe('faults', () => {
   it('injects the configured share of transient faults, counts each kind, and failed creates create nothing', async () => {
     await h.admin('/_admin/reset-stats', {});
@@ -156,7 +210,7 @@ describe('refusal, auth and settings', () => {
     expect(changed.settings).toMatchObject({ rpm: 100, faultRate: 0.1, failJobs: true, refuseFineTuning: true, timeScale: 2000 });
     const bad = await fetch(h.backend.url.replace(/\/v1$/, '/_admin/settings'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"faultRate": 3}' });
     expect(bad.status).toBe(400);
-    await h.admin('/_admin/settings', { rpm: 0, faultRate: 0, failJobs: false, refuseFineTuning: false });
-    expect((await h.admin<StatsBody>('/_admin/stats')).settings).toMatchObject({ rpm: 0, faultRate: 0, failJobs: false, refuseFineTuning: false });
+    await h.admin('/_admin/settings', { rpm: 0, tpm: 0, faultRate: 0, failJobs: false, refuseFineTuning: false });
+    expect((await h.admin<StatsBody>('/_admin/stats')).settings).toMatchObject({ rpm: 0, tpm: 0, faultRate: 0, failJobs: false, refuseFineTuning: false });
   });
 });

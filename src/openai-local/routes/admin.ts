@@ -10,8 +10,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
 
   app.post('/_admin/settings', async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const { rpm, faultRate, failJobs, refuseFineTuning, revokedKeys, outage, latencyMs, latencyOperations } = body;
+    const { rpm, tpm, faultRate, failJobs, refuseFineTuning, revokedKeys, outage, latencyMs, latencyOperations } = body;
     if (rpm !== undefined && (typeof rpm !== 'number' || !Number.isFinite(rpm) || rpm < 0)) throw badRequest('rpm must be a number >= 0', 'rpm');
+    if (tpm !== undefined && (typeof tpm !== 'number' || !Number.isFinite(tpm) || tpm < 0)) throw badRequest('tpm must be a number >= 0', 'tpm');
     if (faultRate !== undefined && (typeof faultRate !== 'number' || faultRate < 0 || faultRate > 1)) throw badRequest('faultRate must be within 0..1', 'faultRate');
     if (failJobs !== undefined && typeof failJobs !== 'boolean') throw badRequest('failJobs must be a boolean', 'failJobs');
     if (refuseFineTuning !== undefined && typeof refuseFineTuning !== 'boolean') throw badRequest('refuseFineTuning must be a boolean', 'refuseFineTuning');
@@ -26,6 +27,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
     if (typeof rpm === 'number') {
       ctx.settings.rpm = rpm;
       ctx.limiter.setRpm(rpm);
+    }
+    if (typeof tpm === 'number') {
+      ctx.settings.tpm = tpm;
+      ctx.tokenLimiter.setTpm(tpm);
     }
     if (typeof faultRate === 'number') ctx.settings.faultRate = faultRate;
     if (typeof refuseFineTuning === 'boolean') ctx.settings.refuseFineTuning = refuseFineTuning;
