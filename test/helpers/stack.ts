@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -134,4 +135,23 @@ export function useTemporal(): TemporalFixture {
     if (fixture.artifactsDir) await rm(fixture.artifactsDir, { recursive: true, force: true });
   });
   return fixture;
+}
+
+/** `tuneflow worker` in its own process, pointed at the test's Temporal and backend, as an operator runs it. */
+export function spawnTuneflowWorker(config: AppConfig, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['bin/tuneflow.mjs', 'worker', ...args], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+      OPENAI_API_KEY: TEST_API_KEY,
+      OPENAI_BASE_URL: config.provider.baseURL,
+      TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
+      TUNEFLOW_DATA_ROOTS: config.dataRoots.join(path.delimiter),
+      TUNEFLOW_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }

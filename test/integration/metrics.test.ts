@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { stat, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { startPipeline } from '../../src/starter';
 import { freeLoopbackPort } from '../../src/telemetry/metrics-server';
 import { waitForProgress } from '../helpers/runs';
-import { SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, TEST_API_KEY, useTemporal } from '../helpers/stack';
+import { SAMPLE_DATASET, spawnTuneflowWorker, startBackend, taskQueueFor, testConfig, useTemporal } from '../helpers/stack';
 
 const temporal = useTemporal();
 
@@ -27,31 +26,13 @@ async function scrape(port: number): Promise<{ text: string; series: Map<string,
   return { text, series: parseExposition(text) };
 }
 
-/** `tuneflow worker --metrics-port` in its own process, as an operator runs it. */
-function spawnWorker(env: NodeJS.ProcessEnv, metricsPort: number): ChildProcess {
-  return spawn(process.execPath, ['bin/tuneflow.mjs', 'worker', '--metrics-port', String(metricsPort)], {
-    env: { ...process.env, ...env, TUNEFLOW_METRICS_HOST: '127.0.0.1', TUNEFLOW_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
 describe('worker metrics', () => {
   it("serves the project's series and the Temporal runtime's on --metrics-port while a run is evaluating, and counts the run's outcome when it ends", async () => {
     // A request limit slows the evaluation, so it is still going on when the test scrapes.
     const backend = await startBackend({ rpm: 900 });
     const config = testConfig(temporal.env, backend.url, temporal.artifactsDir, taskQueueFor('metrics'));
     const port = await freeLoopbackPort();
-    const worker = spawnWorker(
-      {
-        TEMPORAL_ADDRESS: config.temporal.address,
-        TEMPORAL_NAMESPACE: config.temporal.namespace,
-        TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-        OPENAI_API_KEY: TEST_API_KEY,
-        OPENAI_BASE_URL: config.provider.baseURL,
-        TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
-      },
-      port,
-    );
+    const worker = spawnTuneflowWorker(config, ['--metrics-port', String(port)], { TUNEFLOW_METRICS_HOST: '127.0.0.1' });
     const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
     try {
       const handle = await startPipeline(temporal.env.client, config, {

@@ -1,31 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { AppConfig } from '../../src/config';
 import type { PipelineProgress } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { waitForProgress } from '../helpers/runs';
-import { createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, TEST_API_KEY, type Backend } from '../helpers/stack';
+import { spawnTuneflowWorker, createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
-
-/** `tuneflow worker` in its own process, so it can be killed like a crashed machine. */
-function spawnWorker(config: AppConfig): ChildProcess {
-  return spawn(process.execPath, ['bin/tuneflow.mjs', 'worker'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: config.temporal.address,
-      TEMPORAL_NAMESPACE: config.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_BASE_URL: config.provider.baseURL,
-      TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
-      TUNEFLOW_DATA_ROOTS: config.dataRoots.join(path.delimiter),
-      TUNEFLOW_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 function killHard(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -42,7 +22,7 @@ async function runWithKilledWorker(name: string, killWhen: (p: PipelineProgress)
     pollIntervalSeconds: 1,
     eval: { batchSize: 8, concurrency: 2 },
   });
-  const first = spawnWorker(config);
+  const first = spawnTuneflowWorker(config);
   try {
     const atKill = await waitForProgress(temporal.env.client, handle.workflowId, killWhen);
     await killHard(first);
