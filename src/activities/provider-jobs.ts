@@ -249,7 +249,8 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
      */
     async pollFineTuningJob(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
       try {
-        return await pollOnce(req);
+        // A slow provider (two calls of up to a minute each) must not look like a dead worker.
+        return await withProgressHeartbeat({ events: 0 }, () => pollOnce(req));
       } catch (err) {
         const trouble = jobTrouble(err);
         if (!trouble) throw err;
