@@ -21,7 +21,8 @@ import { createLogger } from '../src/log';
 import type { LocalBackendOptions } from '../src/openai-local';
 import { startPipeline } from '../src/starter';
 import { findTemporalCli } from '../src/temporal/cli';
-import { progressQuery, resumeUpdate } from '../src/workflows';
+import { resumeRun } from '../src/cli/resume';
+import { progressQuery } from '../src/workflows';
 
 // A recognisable key, so the replay test can prove that secrets never reach history.
 const RECORDING_API_KEY = 'sk-golden-recording-secret';
@@ -89,7 +90,7 @@ const SCENARIOS: Record<string, Scenario> = {
       await adminSettings(stack, { revokedKeys: true });
       await waitFor(stack, workflowId, (p) => p.waiting);
       await adminSettings(stack, { revokedKeys: false });
-      await handle.executeUpdate(resumeUpdate);
+      await resumeRun(stack.client, workflowId);
       await handle.result();
       return [{ file: 'refused-key-resumed', workflowId, runId: handle.firstExecutionRunId }];
     },

@@ -14,4 +14,4 @@ export {
 export type { Stage } from './domain/stages';
 export { defaultWorkflowId, RunAlreadyExistsError, startPipeline, uiLink, type PipelineHandle } from './starter';
 // Definitions only (defineQuery/defineUpdate): importing them loads no workflow code.
-export { progressQuery, resumeUpdate } from './workflows/messages';
+export { progressQuery, resumeSignal } from './workflows/messages';

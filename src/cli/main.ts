@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './context';
 import { register as cancel } from './cancel';
@@ -12,11 +13,16 @@ import { register as status } from './status';
 import { register as validate } from './validate';
 import { register as worker } from './worker';
 
+/** The package's own version, one source for `--version` from the sources and from dist/. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(onError: (text: string) => void = (t) => process.stderr.write(t)): Command {
   const program = new Command('tuneflow')
     .configureOutput({ writeErr: onError })
     .description('Fine-tuning of chat models as durable Temporal workflows')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
   for (const registerCommand of [validate, run, status, cancel, resume, reap, report, worker, dev, demo, openaiLocal]) registerCommand(program);

@@ -1,5 +1,19 @@
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { cliConfig, connectClient, UsageError } from './context';
+
+/**
+ * Lets a run go on that waits for a person: only when it says it is waiting (the run ignores a resume
+ * it is not waiting for anyway). Returns what to tell the person.
+ */
+export async function resumeRun(client: Client, workflowId: string): Promise<string> {
+  const { progressQuery, resumeSignal } = await import('../workflows/messages');
+  const handle = client.workflow.getHandle(workflowId);
+  const progress = await handle.query(progressQuery);
+  if (!progress.waitingFor) throw new UsageError(`Run ${workflowId} is not waiting for a person (stage ${progress.stage}); nothing to resume.`);
+  await handle.signal(resumeSignal);
+  return `Resume sent: ${workflowId} goes on from stage ${progress.stage}. It waits again if the provider still refuses the key.`;
+}
 
 export function register(program: Command): void {
   program
@@ -8,13 +22,6 @@ export function register(program: Command): void {
     .argument('<workflowId>')
     .action(async (workflowId: string) => {
       const client = await connectClient(await cliConfig());
-      const [{ WorkflowUpdateFailedError }, { resumeUpdate }] = await Promise.all([import('@temporalio/client'), import('../workflows/messages')]);
-      try {
-        console.log(await client.workflow.getHandle(workflowId).executeUpdate(resumeUpdate));
-      } catch (err) {
-        // The update's validator refuses a run that is not waiting; say so plainly.
-        if (err instanceof WorkflowUpdateFailedError) throw new UsageError(err.cause?.message ?? err.message);
-        throw err;
-      }
+      console.log(await resumeRun(client, workflowId));
     });
 }

@@ -1,3 +1,3 @@
-export { fineTunePipeline, progressQuery, resumeUpdate } from './pipeline';
+export { fineTunePipeline, progressQuery, resumeSignal } from './pipeline';
 export { evaluateCandidates } from './evaluation';
 export { reapOrphanedJobs } from './reaper';

@@ -33,10 +33,10 @@ import { runArtifactsKey, type EvalCandidate, type EvalSummary, type RunFacts } 
 import { JOB_ID_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
 import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
-import { evalProgressSignal, progressQuery, resumeUpdate } from './messages';
+import { evalProgressSignal, progressQuery, resumeSignal } from './messages';
 import { reportStage } from './sinks';
 
-export { progressQuery, resumeUpdate } from './messages';
+export { progressQuery, resumeSignal } from './messages';
 
 /**
  * One gate for the 0.2 shape of a run: run-scoped artifacts, continue-as-new after the sleep, the
@@ -157,18 +157,10 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     progress.counts.evalExamplesDone = done;
     progress.counts.evalExamplesTotal = total;
   });
-  setHandler(
-    resumeUpdate,
-    () => {
-      resumeRequested = true;
-      return `resuming ${workflowId} (${progress.stage})`;
-    },
-    {
-      validator: () => {
-        if (progress.waitingFor === null) throw new Error(`Run ${workflowId} is not waiting for a person (stage ${progress.stage}); nothing to resume.`);
-      },
-    },
-  );
+  setHandler(resumeSignal, () => {
+    if (progress.waitingFor !== null) resumeRequested = true;
+    else log.info('resume signal ignored: the run is not waiting for a person', { workflowId, stage: progress.stage });
+  });
 
   const tagged = info.typedSearchAttributes.get(STAGE_KEY) !== undefined;
   // A run continued as new was already counted in its stage by the execution before.

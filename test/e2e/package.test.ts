@@ -83,16 +83,16 @@ describe('the package as another project installs it', () => {
     expect((JSON.parse(validate.stdout) as { valid: boolean }).valid).toBe(true);
   });
 
-  it('exposes tuneflow/client: the starter, the run id and UI helpers, the query and update, the input schema', async () => {
+  it('exposes tuneflow/client: the starter, the run id and UI helpers, the query and signal, the input schema', async () => {
     const script = [
       "const c = await import('tuneflow/client');",
-      'console.log(JSON.stringify({ keys: Object.keys(c).sort(), query: c.progressQuery.name, update: c.resumeUpdate.name,',
+      'console.log(JSON.stringify({ keys: Object.keys(c).sort(), query: c.progressQuery.name, signal: c.resumeSignal.name,',
       "  parsed: c.resolvePipelineInput({ datasetPath: 'd.jsonl', model: 'm' }).validRatio, id: c.defaultWorkflowId('/x/My Data.jsonl').startsWith('ft-My-Data-') }));",
     ].join('\n');
     const imported = await run('node', ['--input-type=module', '-e', script], consumer);
     expect(imported.code, imported.stderr).toBe(0);
-    const seen = JSON.parse(imported.stdout) as { keys: string[]; query: string; update: string; parsed: number; id: boolean };
-    expect(seen.keys).toEqual(expect.arrayContaining(['startPipeline', 'defaultWorkflowId', 'uiLink', 'progressQuery', 'resumeUpdate', 'PipelineInputSchema', 'resolvePipelineInput']));
-    expect(seen).toMatchObject({ query: 'progress', update: 'resume', parsed: 0.2, id: true });
+    const seen = JSON.parse(imported.stdout) as { keys: string[]; query: string; signal: string; parsed: number; id: boolean };
+    expect(seen.keys).toEqual(expect.arrayContaining(['startPipeline', 'defaultWorkflowId', 'uiLink', 'progressQuery', 'resumeSignal', 'PipelineInputSchema', 'resolvePipelineInput']));
+    expect(seen).toMatchObject({ query: 'progress', signal: 'resume', parsed: 0.2, id: true });
   });
 });

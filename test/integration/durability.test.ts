@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ApplicationFailure, CancelledFailure, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { type ApplicationFailure, CancelledFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
@@ -8,7 +8,8 @@ import type { PipelineInput, PipelineResult } from '../../src/domain/pipeline';
 import { formatProgress } from '../../src/cli/progress';
 import { startPipeline, type PipelineHandle } from '../../src/starter';
 import { WORKFLOWS_PATH } from '../../src/worker';
-import { progressQuery, resumeUpdate } from '../../src/workflows';
+import { resumeRun } from '../../src/cli/resume';
+import { progressQuery } from '../../src/workflows';
 import { waitForProgress, waitForStage } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, useTemporal, type Backend } from '../helpers/stack';
 
@@ -126,8 +127,8 @@ describe('a provider that is down or refuses the key never costs the job', () =>
     await withStack('refused key', { timeScale: 40 }, async ({ backend, start }) => {
       const handle = await start();
       await waitForStage(temporal.env.client, handle.workflowId, 'training');
-      // Nothing to resume yet: the update's validator says so.
-      await expect(handle.executeUpdate(resumeUpdate)).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      // Nothing to resume yet: `tuneflow resume` says so.
+      await expect(resumeRun(temporal.env.client, handle.workflowId)).rejects.toThrow(/not waiting/);
       await backend.settings({ revokedKeys: true });
       const waiting = await waitForProgress(temporal.env.client, handle.workflowId, (p) => (p.waitingFor ?? null) !== null, 60_000);
       expect(waiting.stage).toBe('training');
@@ -136,7 +137,7 @@ describe('a provider that is down or refuses the key never costs the job', () =>
       await new Promise((r) => setTimeout(r, 2000));
       expect((await handle.describe()).status.name).toBe('RUNNING');
       await backend.settings({ revokedKeys: false });
-      expect(await handle.executeUpdate(resumeUpdate)).toMatch(/resuming/);
+      expect(await resumeRun(temporal.env.client, handle.workflowId)).toMatch(/Resume sent/);
       const { result, error } = await outcome(handle);
       expect(error).toBeUndefined();
       expect(result?.status).toBe('succeeded');

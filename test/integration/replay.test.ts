@@ -35,8 +35,26 @@ function bundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
   return b;
 }
 
-async function replay(workflowsPath: string, history: unknown): Promise<void> {
-  await Worker.runReplayHistory({ workflowBundle: await bundle(workflowsPath) }, history);
+/**
+ * The workflow id a kept pipeline history ran under, read from the evaluation child it started (the
+ * child's id is derived from it); replaying under another id would start a child of another name.
+ */
+function workflowIdOf(history: History): string | undefined {
+  for (const e of history.events) {
+    const child = e.startChildWorkflowExecutionInitiatedEventAttributes as { workflowId?: string } | undefined;
+    const parent = child?.workflowId ? /^(.+)-eval-[0-9a-f-]{36}$/.exec(child.workflowId) : null;
+    if (parent) return parent[1];
+  }
+  return undefined;
+}
+
+function workflowTypeOf(history: History): string | undefined {
+  const started = history.events[0]?.workflowExecutionStartedEventAttributes as { workflowType?: { name?: string } } | undefined;
+  return started?.workflowType?.name;
+}
+
+async function replay(workflowsPath: string, history: History): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle: await bundle(workflowsPath) }, history, workflowIdOf(history));
 }
 
 /** Every payload's decoded data in a history, wherever it sits. */
@@ -70,15 +88,29 @@ describe.each(KEPT)('kept history %s (scripts/record-history.ts)', (name) => {
   });
 
   it('keeps dataset lines, completions and the API key out of history', async () => {
-    const texts = payloadTexts(await kept(name)).join('\n');
-    // The references a run needs are there: the dataset path, the job and the file ids.
-    expect(texts).toContain('support-conversations.jsonl');
-    expect(texts).toMatch(/ftjob-/);
-    expect(texts).toMatch(/file-/);
+    const history = await kept(name);
+    const texts = payloadTexts(history).join('\n');
+    // The references a run needs are there: the dataset path, the job and the file ids (the evaluation child holds models and paths).
+    if (workflowTypeOf(history) === 'fineTunePipeline') {
+      expect(texts).toContain('support-conversations.jsonl');
+      expect(texts).toMatch(/ftjob-/);
+      expect(texts).toMatch(/file-/);
+    } else {
+      expect(texts).toMatch(/eval-set\.jsonl|valid\.jsonl/);
+      expect(texts).toMatch(/ft:/);
+    }
     expect(texts).not.toContain('sk-golden-recording-secret');
     const leaked = (await sampleMessages).filter((content) => texts.includes(content));
     expect(leaked).toEqual([]);
     expect(texts).not.toContain('Northwind Outfitters');
+  });
+
+});
+
+// The fixtures change fineTunePipeline; histories of other workflow types (the evaluation child) replay above.
+describe.each(KEPT.filter((name) => name.split('/')[1] !== 'evaluation-child'))('kept pipeline history %s against a changed workflow', (name) => {
+  it('is of the pipeline workflow', async () => {
+    expect(workflowTypeOf(await kept(name))).toBe('fineTunePipeline');
   });
 
   it('replays against an incompatible change guarded by patched()', async () => {
@@ -115,7 +147,7 @@ describe('the deprecatePatch() step of a patched change', () => {
     const withMarker = await handle.fetchHistory();
     expect(withMarker.events?.some((e) => e.markerRecordedEventAttributes)).toBe(true);
     expect(withMarker.events?.some((e) => e.timerStartedEventAttributes)).toBe(true);
-    await expect(replay(fixture('deprecated-patch-workflow'), withMarker)).resolves.toBeUndefined();
+    await expect(replay(fixture('deprecated-patch-workflow'), withMarker as unknown as History)).resolves.toBeUndefined();
     // Why the step waits until no run started before the patch is open:
     await expect(replay(fixture('deprecated-patch-workflow'), await kept('0.1.0/happy-path'))).rejects.toBeInstanceOf(DeterminismViolationError);
   });
