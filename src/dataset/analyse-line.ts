@@ -13,7 +13,7 @@ import {
   type ModelFacts,
   type UnreadableLineCode,
 } from '../domain/dataset';
-import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-depth';
+import { jsonNestingExceeds, MAX_JSON_DEPTH, stringEnd } from './json-depth';
 import { MAX_LINE_BYTES, type RawLine } from './line-reader';
 import type { EventLoopPacer } from './pacer';
 import type { PacedTokenCounter } from './tokenizer';
@@ -51,23 +51,11 @@ export function invalidJsonMessage(err: unknown): string {
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 function isJsonWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
 
-/** Index of the quote closing the string that opens at `open`, skipping escaped quotes. */
-function closingQuote(bytes: Buffer, open: number): number {
-  let at = bytes.indexOf(QUOTE, open + 1);
-  while (at !== -1) {
-    let backslashes = 0;
-    for (let k = at - 1; k > open && bytes[k] === BACKSLASH; k--) backslashes++;
-    if (backslashes % 2 === 0) return at;
-    at = bytes.indexOf(QUOTE, at + 1);
-  }
-  return bytes.length - 1;
-}
 
 /**
  * The example as split files carry it and as duplicates are recognised: the line's JSON with the
@@ -83,7 +71,7 @@ export function compactJsonLine(bytes: Buffer): Buffer {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i] as number;
     if (b === QUOTE) {
-      i = closingQuote(bytes, i);
+      i = Math.min(stringEnd(bytes, i), bytes.length - 1);
     } else if (isJsonWhitespace(b)) {
       out ??= Buffer.allocUnsafe(bytes.length);
       written += bytes.copy(out, written, copiedUpTo, i);

@@ -8,8 +8,8 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 
-/** Index of the quote closing the string opened at `open` (the last index when it is unterminated). */
-function stringEnd(bytes: Uint8Array, open: number): number {
+/** Index of the quote closing the string opened at `open`, skipping escaped quotes (the length when it is unterminated). */
+export function stringEnd(bytes: Uint8Array, open: number): number {
   let at = bytes.indexOf(QUOTE, open + 1);
   while (at !== -1) {
     let backslashes = 0;

@@ -138,20 +138,22 @@ export function useTemporal(): TemporalFixture {
 }
 
 /** `tuneflow worker` in its own process, pointed at the test's Temporal and backend, as an operator runs it. */
+/** The environment a `tuneflow` process needs to reach this test's Temporal, task queue, backend and folders. */
+export function tuneflowEnv(config: AppConfig, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    TEMPORAL_NAMESPACE: config.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    OPENAI_API_KEY: TEST_API_KEY,
+    OPENAI_BASE_URL: config.provider.baseURL,
+    TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
+    TUNEFLOW_DATA_ROOTS: config.dataRoots.join(path.delimiter),
+    TUNEFLOW_LOG_LEVEL: 'warn',
+    ...env,
+  };
+}
+
 export function spawnTuneflowWorker(config: AppConfig, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['bin/tuneflow.mjs', 'worker', ...args], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: config.temporal.address,
-      TEMPORAL_NAMESPACE: config.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_BASE_URL: config.provider.baseURL,
-      TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
-      TUNEFLOW_DATA_ROOTS: config.dataRoots.join(path.delimiter),
-      TUNEFLOW_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  return spawn(process.execPath, ['bin/tuneflow.mjs', 'worker', ...args], { env: tuneflowEnv(config, env), stdio: ['ignore', 'ignore', 'inherit'] });
 }

@@ -8,22 +8,14 @@ import type { AppConfig } from '../../src/config';
 import { reapProviderJobs, type ReapEntry } from '../../src/reaper/reap';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, TEST_API_KEY, testConfig, useTemporal, type Backend } from '../helpers/stack';
+import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, tuneflowEnv, useTemporal, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
 
 /** `tuneflow <args>` in its own process, configured for this test's Temporal, task queue and backend. */
 function tuneflow(args: string[], config: AppConfig): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const env = {
-      ...process.env,
-      TEMPORAL_ADDRESS: config.temporal.address,
-      TEMPORAL_NAMESPACE: config.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_BASE_URL: config.provider.baseURL,
-      TUNEFLOW_LOG_LEVEL: 'silent',
-    };
+    const env = tuneflowEnv(config, { TUNEFLOW_LOG_LEVEL: 'silent' });
     const child = spawn(process.execPath, ['bin/tuneflow.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
