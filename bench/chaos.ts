@@ -95,7 +95,7 @@ async function runScenario(scenario: Scenario, opts: ScenarioOptions, root: stri
     if (early > 0) notes.push(`${early} completed before the cancel landed`);
     const problems = summarizeProblems(verdicts);
     if (problems) notes.push(problems);
-    const crashed = stack.workers.filter((w) => w.unexpectedExits > 0).map((w) => `${w.name} exited ${w.unexpectedExits}× on its own`);
+    const crashed = stack.workers.filter((w) => w.unexpectedExits > 0).map((w) => `${w.name} exited ${w.unexpectedExits}× on its own (restarted)`);
     notes.push(...crashed);
     return { name: scenario.name, held: verdicts.filter((v) => v.held).length, total: verdicts.length, wallMs: Date.now() - started, notes };
   } finally {
