@@ -1,10 +1,10 @@
 // Pipeline runs as the harness sees them: started with the project's startPipeline, watched through the
 // progress query, and closed with a status and the reason of a failure.
-import { ActivityFailure, TimeoutFailure, type WorkflowExecutionStatusName } from '@temporalio/client';
+import { ActivityFailure, TimeoutFailure, type WorkflowExecutionStatusName, type WorkflowHandle } from '@temporalio/client';
 import type { PipelineInput, PipelineProgress } from '../../src/domain/pipeline';
 import type { Stage } from '../../src/domain/stages';
-import { startPipeline, type PipelineHandle } from '../../src/starter';
-import { progressQuery } from '../../src/workflows';
+import { startPipeline } from '../../src/starter';
+import { progressQuery, type fineTunePipeline } from '../../src/workflows';
 import { sleep } from './processes';
 import type { ChaosStack } from './stack';
 
@@ -23,7 +23,7 @@ export interface Closed {
 
 export interface Run {
   id: string;
-  handle: PipelineHandle;
+  handle: WorkflowHandle<typeof fineTunePipeline>;
 }
 
 export async function startRun(stack: ChaosStack, id: string, datasetPath: string): Promise<Run> {
@@ -32,7 +32,7 @@ export async function startRun(stack: ChaosStack, id: string, datasetPath: strin
 }
 
 /** The run's progress query, or null when no answer came within `timeoutMs`. */
-export async function progressOf(stack: ChaosStack, run: Run, timeoutMs = 5000): Promise<PipelineProgress | null> {
+export async function progressOf(stack: ChaosStack, run: Pick<Run, 'handle'>, timeoutMs = 5000): Promise<PipelineProgress | null> {
   try {
     return await stack.client.withDeadline(Date.now() + timeoutMs, () => run.handle.query(progressQuery));
   } catch {
@@ -40,7 +40,7 @@ export async function progressOf(stack: ChaosStack, run: Run, timeoutMs = 5000):
   }
 }
 
-export async function stageOf(stack: ChaosStack, run: Run, timeoutMs = 5000): Promise<Stage | null> {
+export async function stageOf(stack: ChaosStack, run: Pick<Run, 'handle'>, timeoutMs = 5000): Promise<Stage | null> {
   return (await progressOf(stack, run, timeoutMs))?.stage ?? null;
 }
 

@@ -138,7 +138,7 @@ async function cancelInStage(ctx: ScenarioContext, run: Run, target: Stage, plan
     seen = (await progressOf(ctx.stack, run)) ?? seen;
     if (seen && reached(seen, target)) break;
     // Poll fast once the stage before the target is reached: some stages last well under a second.
-    await sleep(seen && stageIndex(seen.stage) >= stageIndex(target) - 1 ? 100 : 500);
+    await sleep(seen && stageIndex(seen.stage) >= stageIndex(target) - 1 ? 100 : 1000);
   }
   if (!seen || !reached(seen, target)) return;
   // A stage that passed between two looks is missed: the cancel then goes at once, and the verdict knows.
