@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { writeChaosDatasets } from './chaos/datasets';
 import { listeningPorts, sleep } from './chaos/processes';
 import { SCENARIOS, type Scenario, type ScenarioOptions } from './chaos/scenarios';
+import { stageOf } from './chaos/runs';
 import { ChaosStack } from './chaos/stack';
 import { judgeRun, summarizeProblems } from './chaos/verdicts';
 
@@ -85,6 +86,7 @@ async function runScenario(scenario: Scenario, opts: ScenarioOptions, root: stri
     const deadlineAt = Date.now() + scenario.deadlineMs(opts);
     const { plans, closed } = await scenario.drive({ stack, datasets, opts, deadlineAt, interrupted: () => interrupted, note: (n) => notes.push(n), log });
     if (interrupted) throw new Error('interrupted');
+    for (const p of plans) if (!closed.has(p.id)) p.stageAtDeadline = await stageOf(stack, { handle: stack.client.workflow.getHandle(p.id) }, 3000);
     // Calls in flight when the last run closed land first; then the provider is asked what it holds.
     await sleep(2000);
     await stack.backend.set({ outage: false, latencyMs: 0 });
@@ -95,7 +97,7 @@ async function runScenario(scenario: Scenario, opts: ScenarioOptions, root: stri
     if (early > 0) notes.push(`${early} completed before the cancel landed`);
     const problems = summarizeProblems(verdicts);
     if (problems) notes.push(problems);
-    const crashed = stack.workers.filter((w) => w.unexpectedExits > 0).map((w) => `${w.name} exited ${w.unexpectedExits}× on its own`);
+    const crashed = stack.workers.filter((w) => w.unexpectedExits > 0).map((w) => `${w.name} exited ${w.unexpectedExits}× on its own (restarted)`);
     notes.push(...crashed);
     return { name: scenario.name, held: verdicts.filter((v) => v.held).length, total: verdicts.length, wallMs: Date.now() - started, notes };
   } finally {

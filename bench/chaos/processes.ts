@@ -14,8 +14,11 @@ export class TuneflowProcess {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
   /** Exits nobody asked for (a crash, or giving up on a lost server). */
   unexpectedExits = 0;
+  /** Started again a second after an exit nobody asked for, as systemd or Kubernetes would. */
+  supervised = false;
 
   constructor(
     readonly name: string,
@@ -36,7 +39,10 @@ export class TuneflowProcess {
       this.stopping = false;
       this.exited = new Promise((resolve) =>
         child.once('exit', () => {
-          if (!this.stopping) this.unexpectedExits += 1;
+          if (!this.stopping) {
+            this.unexpectedExits += 1;
+            if (this.supervised) this.restartTimer = setTimeout(() => this.supervised && this.start(), 1000);
+          }
           resolve();
         }),
       );
@@ -62,6 +68,13 @@ export class TuneflowProcess {
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /** Ends supervision and kills the process. */
+  async retire(): Promise<void> {
+    this.supervised = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.kill();
   }
 
   async waitForLog(text: string, timeoutMs: number): Promise<void> {

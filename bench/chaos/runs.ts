@@ -1,10 +1,10 @@
 // Pipeline runs as the harness sees them: started with the project's startPipeline, watched through the
 // progress query, and closed with a status and the reason of a failure.
-import { ActivityFailure, TimeoutFailure, type WorkflowExecutionStatusName } from '@temporalio/client';
+import { ActivityFailure, TimeoutFailure, WorkflowFailedError, type WorkflowExecutionStatusName, type WorkflowHandle } from '@temporalio/client';
 import type { PipelineInput, PipelineProgress } from '../../src/domain/pipeline';
 import type { Stage } from '../../src/domain/stages';
-import { startPipeline, type PipelineHandle } from '../../src/starter';
-import { progressQuery } from '../../src/workflows';
+import { startPipeline } from '../../src/starter';
+import { progressQuery, type fineTunePipeline } from '../../src/workflows';
 import { sleep } from './processes';
 import type { ChaosStack } from './stack';
 
@@ -19,11 +19,12 @@ export interface Closed {
   status: WorkflowExecutionStatusName;
   /** Why a FAILED, TERMINATED or TIMED_OUT run ended, without ids. */
   failure: string | null;
+  closedAt?: Date | null;
 }
 
 export interface Run {
   id: string;
-  handle: PipelineHandle;
+  handle: WorkflowHandle<typeof fineTunePipeline>;
 }
 
 export async function startRun(stack: ChaosStack, id: string, datasetPath: string): Promise<Run> {
@@ -32,7 +33,7 @@ export async function startRun(stack: ChaosStack, id: string, datasetPath: strin
 }
 
 /** The run's progress query, or null when no answer came within `timeoutMs`. */
-export async function progressOf(stack: ChaosStack, run: Run, timeoutMs = 5000): Promise<PipelineProgress | null> {
+export async function progressOf(stack: ChaosStack, run: Pick<Run, 'handle'>, timeoutMs = 5000): Promise<PipelineProgress | null> {
   try {
     return await stack.client.withDeadline(Date.now() + timeoutMs, () => run.handle.query(progressQuery));
   } catch {
@@ -40,25 +41,28 @@ export async function progressOf(stack: ChaosStack, run: Run, timeoutMs = 5000):
   }
 }
 
-export async function stageOf(stack: ChaosStack, run: Run, timeoutMs = 5000): Promise<Stage | null> {
+export async function stageOf(stack: ChaosStack, run: Pick<Run, 'handle'>, timeoutMs = 5000): Promise<Stage | null> {
   return (await progressOf(stack, run, timeoutMs))?.stage ?? null;
 }
 
 /** The run's outcome once it is closed; null while it runs (or while the server is unreachable). */
 export async function closedOf(run: Run): Promise<Closed | null> {
   let status: WorkflowExecutionStatusName;
+  let closedAt: Date | null;
   try {
-    status = (await run.handle.describe()).status.name;
+    const description = await run.handle.describe();
+    status = description.status.name;
+    closedAt = description.closeTime ?? null;
   } catch {
     return null;
   }
   if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') return null;
-  if (status === 'COMPLETED' || status === 'CANCELLED') return { status, failure: null };
+  if (status === 'COMPLETED' || status === 'CANCELLED') return { status, failure: null, closedAt };
   const failure = await run.handle.result().then(
     () => null,
     (err: unknown) => describeFailure(err),
   );
-  return { status, failure };
+  return { status, failure, closedAt };
 }
 
 /** Waits until every run is closed or the deadline passes; runs still open are absent from the result. */
@@ -75,17 +79,17 @@ export async function waitForClose(runs: Run[], deadlineAt: number, isStopped: (
   return closed;
 }
 
-/** The innermost cause, named by the activity it came from; ids of jobs and files left out. */
+/** The run's own failure (an activity's is named by the activity), without ids of jobs and files. */
 export function describeFailure(err: unknown): string {
-  let activity: string | null = null;
-  let cur: unknown = err;
-  let last: unknown = err;
-  while (cur instanceof Error) {
-    if (cur instanceof ActivityFailure) activity = cur.activityType;
-    last = cur;
-    cur = cur.cause;
+  const top = err instanceof WorkflowFailedError ? err.cause : err;
+  let text: string;
+  if (top instanceof ActivityFailure) {
+    const inner = top.cause;
+    const why = inner instanceof TimeoutFailure ? `${inner.timeoutType ?? 'unknown'} timeout` : inner instanceof Error ? inner.message : 'failed';
+    text = `${top.activityType}: ${why}`;
+  } else {
+    text = top instanceof Error ? top.message : String(top);
   }
-  const what = last instanceof TimeoutFailure ? `${last.timeoutType ?? 'unknown'} timeout` : last instanceof Error ? last.message : String(last);
-  const text = `${activity ? `${activity}: ` : ''}${what}`.replace(/\b(ftjob|file)-[A-Za-z0-9]+/g, '$1-…');
+  text = text.replace(/\b(ftjob|file)-[A-Za-z0-9]+/g, '$1-…');
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

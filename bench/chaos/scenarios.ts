@@ -73,36 +73,41 @@ async function watchStages(ctx: ScenarioContext, runs: Run[], done: (stages: Arr
 const tally = (stages: Array<Stage | null>): string => {
   const counts = new Map<string, number>();
   for (const s of stages) counts.set(s ?? 'unknown', (counts.get(s ?? 'unknown') ?? 0) + 1);
-  return [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+  return [...counts].map(([s, n]) => `${n} ${s}`).join(', ') || 'none';
 };
 
 const workerKill: Scenario = {
   name: 'worker-kill',
   what: 'workers SIGKILLed at random moments and restarted',
   timeScale: 20,
+  // A provider that takes half a second makes uploads, job creation and evaluation last long enough to be hit.
+  backendFlags: ['--latency-ms', '500', '--latency-operations', 'createFile,createFineTuningJob,createChatCompletion'],
   deadlineMs: () => 7 * 60_000,
   async drive(ctx) {
     const ids = idsFor('worker-kill', ctx.opts.runs);
     const runs = await startRuns(ctx, ids, () => ctx.datasets.small);
     let finished = false;
     let kills = 0;
+    const stagesAtKills: Stage[] = [];
     const killer = (async () => {
       for (;;) {
-        await sleepUnless(between(5_000, 15_000), () => finished || ctx.interrupted());
+        await sleepUnless(between(2_000, 12_000), () => finished || ctx.interrupted());
         if (finished || ctx.interrupted()) return;
         const workers = ctx.stack.workers;
         const victim = workers[Math.floor(Math.random() * workers.length)];
         if (!victim) return;
+        const stages = await Promise.all(runs.map((r) => stageOf(ctx.stack, r, 2000)));
+        stagesAtKills.push(...stages.filter((s): s is Stage => s !== null && s !== 'done'));
         await victim.kill();
         kills += 1;
-        ctx.log(`SIGKILL ${victim.name} (kill ${kills}), restarted`);
+        ctx.log(`SIGKILL ${victim.name} (kill ${kills}, runs: ${tally(stages)}), restarted`);
         victim.start();
       }
     })();
     const closed = await waitForClose(runs, ctx.deadlineAt, ctx.interrupted);
     finished = true;
     await killer;
-    ctx.note(`${kills} worker SIGKILLs`);
+    ctx.note(`${kills} worker SIGKILLs (run stages at the kills: ${tally(stagesAtKills)})`);
     return { plans: completing(ids), closed };
   },
 };
@@ -138,7 +143,7 @@ async function cancelInStage(ctx: ScenarioContext, run: Run, target: Stage, plan
     seen = (await progressOf(ctx.stack, run)) ?? seen;
     if (seen && reached(seen, target)) break;
     // Poll fast once the stage before the target is reached: some stages last well under a second.
-    await sleep(seen && stageIndex(seen.stage) >= stageIndex(target) - 1 ? 100 : 500);
+    await sleep(seen && stageIndex(seen.stage) >= stageIndex(target) - 1 ? 100 : 1000);
   }
   if (!seen || !reached(seen, target)) return;
   // A stage that passed between two looks is missed: the cancel then goes at once, and the verdict knows.
@@ -193,8 +198,13 @@ const providerOutage: Scenario = {
     await ctx.stack.backend.set({ outage: false });
     const { faults } = await ctx.stack.backend.stats();
     ctx.log(`provider back after ${Math.round((Date.now() - began) / 1000)} s`);
-    ctx.note(`outage ${ctx.opts.outageSeconds} s began with runs: ${tally(stages)}; ${faults.outageDropped} requests dropped`);
     const closed = await waitForClose(runs, ctx.deadlineAt, ctx.interrupted);
+    const failedAfter = [...closed.values()]
+      .filter((c) => c.status === 'FAILED' && c.closedAt && c.closedAt.getTime() < began + ctx.opts.outageSeconds * 1000)
+      .map((c) => Math.round(((c.closedAt?.getTime() ?? began) - began) / 1000));
+    const [first, last] = [Math.min(...failedAfter), Math.max(...failedAfter)];
+    const gaveUp = failedAfter.length > 0 ? `; ${failedAfter.length} failed during it, ${first === last ? first : `${first}–${last}`} s in` : '';
+    ctx.note(`outage ${ctx.opts.outageSeconds} s began with runs: ${tally(stages)}; ${faults.outageDropped} requests dropped${gaveUp}`);
     return { plans: completing(ids), closed };
   },
 };

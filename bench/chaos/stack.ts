@@ -144,10 +144,12 @@ export class ChaosStack {
         TUNEFLOW_HOME: config.home,
         TUNEFLOW_ARTIFACTS_DIR: config.artifactsDir,
         TUNEFLOW_DATA_ROOTS: opts.dataDir,
-        TUNEFLOW_LOG_LEVEL: 'info',
+        // debug: the SDK's webpack report (errors included) is logged at debug level.
+        TUNEFLOW_LOG_LEVEL: 'debug',
       };
       const workers = Array.from({ length: opts.workers }, (_, i) => new TuneflowProcess(`worker-${i + 1}`, ['worker'], workerEnv, path.join(logs, `worker-${i + 1}.log`)));
       for (const w of workers) {
+        w.supervised = true;
         w.start();
         started.push(w);
       }
@@ -179,7 +181,7 @@ export class ChaosStack {
 
   /** Kills every process of the stack; safe to call twice. */
   async stop(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.kill()));
+    await Promise.all(this.workers.map((w) => w.retire()));
     await this.backend.process.stop();
     await this.connection.close().catch(() => undefined);
     await this.server.stop();

@@ -10,6 +10,8 @@ export interface RunPlan {
   cancelledIn?: Stage | null;
   /** For a cancel: the backend's simulated clock when the cancel was sent. */
   cancelledAtSimSec?: number | null;
+  /** For a run still open at the deadline: the stage it was stuck in. */
+  stageAtDeadline?: Stage | null;
 }
 
 export interface RunVerdict {
@@ -50,7 +52,7 @@ export function judgeRun(plan: RunPlan, closed: Closed | undefined, files: Provi
   const mine = ledgerOf(plan.id, files, jobs);
   let completedBeforeCancel = false;
 
-  if (!closed) problems.push('still running at the deadline');
+  if (!closed) problems.push(`still running at the deadline${plan.stageAtDeadline ? ` (${plan.stageAtDeadline})` : ''}`);
   else if (closed.status === 'COMPLETED') completedBeforeCancel = plan.expect === 'cancelled';
   else if (closed.status !== 'CANCELLED' || plan.expect !== 'cancelled') problems.push(closed.failure ? `${closed.status}: ${closed.failure}` : closed.status);
 
