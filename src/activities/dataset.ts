@@ -4,7 +4,7 @@ import { validationFailureMessage, type SplitManifest } from '../domain/dataset'
 import { resolvePipelineInput } from '../domain/pipeline';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import type { ValidationMetricsSink } from '../telemetry/metrics';
-import { runDir, writeFileAtomic } from './artifacts';
+import { runDir, writeFileAtomic } from '../artifacts';
 import { assertInputFile, nonRetryable } from './failures';
 import { withProgressHeartbeat } from './heartbeat';
 

@@ -14,7 +14,7 @@ import { ProviderRateLimiter } from '../eval/rate-limiter';
 import { EvalSetMismatchError, runEvalBatch } from '../eval/runner';
 import { IncompleteEvaluationError, summarizeEvalRun } from '../eval/summarize';
 import { writeReportFiles } from '../report';
-import { runDir } from './artifacts';
+import { runDir } from '../artifacts';
 import { assertInputFile, nonRetryable } from './failures';
 import { withProgressHeartbeat } from './heartbeat';
 

@@ -12,7 +12,7 @@ import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
 import { callProvider, jobTrouble } from '../provider/errors';
 import { uploadFileFromDisk } from '../provider/upload';
-import { runDir } from './artifacts';
+import { runDir } from '../artifacts';
 import { withProgressHeartbeat } from './heartbeat';
 
 export interface ProviderJobDeps {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { REAPER_SCHEDULE_ID } from '../domain/reap';
-import type { ReapEntry } from '../reaper/reap';
+import type { ReapEntry } from '../domain/reap';
 import { cliContext, connectClient, UsageError } from './context';
 
 interface ReapOptions {
@@ -36,13 +36,13 @@ export function register(program: Command): void {
       const { config, logger } = await cliContext();
       const client = await connectClient(config);
       if (o.deleteSchedule) {
-        const { deleteReapSchedule } = await import('../reaper/schedule');
+        const { deleteReapSchedule } = await import('./reap-schedule');
         const deleted = await deleteReapSchedule(client, o.scheduleId);
         console.log(deleted ? `Deleted schedule ${o.scheduleId}.` : `No schedule ${o.scheduleId}; nothing to delete.`);
         return;
       }
       if (o.schedule !== undefined) {
-        const { upsertReapSchedule } = await import('../reaper/schedule');
+        const { upsertReapSchedule } = await import('./reap-schedule');
         const req = { scheduleId: o.scheduleId, cron: o.schedule, taskQueue: config.temporal.taskQueue, dryRun: o.dryRun ?? false };
         // The Temporal client turns the server's "Invalid schedule spec" into a TypeError.
         const outcome = await upsertReapSchedule(client, req).catch((err: unknown) => {

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runDir } from '../activities/artifacts';
+import { runDir } from '../artifacts';
 import type { RunFacts } from '../domain/run';
 import { cliConfig, UsageError } from './context';
 

@@ -42,3 +42,13 @@ export function decideReap(job: ProviderJobFacts, workflow: WorkflowState): Reap
   if (CLOSED_WORKFLOW_STATES.has(workflow)) return { action: 'cancel', reason: `workflow ${workflowId} is closed (${workflow})` };
   return { action: 'keep', reason: `workflow ${workflowId} is in an unknown state (${workflow})` };
 }
+
+/** What a sweep found and did about one live tagged job. */
+export interface ReapEntry {
+  jobId: string;
+  workflowId: string;
+  jobStatus: string;
+  workflowStatus: WorkflowState;
+  action: 'cancelled' | 'kept' | 'would-cancel';
+  reason: string;
+}

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { runDir } from '../activities/artifacts';
+import { runDir } from '../artifacts';
 
 /** Where a run keeps its evaluation files: eval-set.jsonl, batch-NNNNN.jsonl and results.jsonl. */
 export function evalDir(artifactsDir: string, runId: string): string {

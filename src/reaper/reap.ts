@@ -1,18 +1,11 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
-import { decideReap, reapCandidate, type WorkflowState } from '../domain/reap';
+import { decideReap, reapCandidate, type ReapEntry, type WorkflowState } from '../domain/reap';
+
+export type { ReapEntry };
 import { isTerminalJobStatus } from '../domain/stages';
 import { callProvider, classifyProviderError } from '../provider/errors';
-
-export interface ReapEntry {
-  jobId: string;
-  workflowId: string;
-  jobStatus: string;
-  workflowStatus: WorkflowState;
-  action: 'cancelled' | 'kept' | 'would-cancel';
-  reason: string;
-}
 
 export interface ReapDeps {
   provider: OpenAI;

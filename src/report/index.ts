@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { RunFacts } from '../domain/run';
-import { writeFileAtomic } from '../activities/artifacts';
+import { writeFileAtomic } from '../artifacts';
 import { loadReportData, type ReportData } from './data';
 import { renderReportHtml } from './html';
 import { renderReportMarkdown } from './markdown';

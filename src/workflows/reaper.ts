@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ReapEntry } from '../reaper/reap';
+import type { ReapEntry } from '../domain/reap';
 
 export interface ReapInput {
   dryRun?: boolean;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDir, writeFileAtomic } from '../../src/activities/artifacts';
+import { runDir, writeFileAtomic } from '../../src/artifacts';
 import { createLogger } from '../../src/log';
 
 let dir: string;

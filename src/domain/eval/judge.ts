@@ -12,11 +12,9 @@
  * So a judge that always answers "A" yields ties, never wins. An unreadable verdict in either
  * order leaves the example without a judge score rather than guessing.
  */
-import type { PromptMessage } from './types';
-import { messageText } from './types';
+import { messageText, type JudgeOutcome, type JudgeVerdict, type PromptMessage } from './types';
 
-export type JudgeVerdict = 'A' | 'B' | 'tie';
-export type JudgeOutcome = 'win' | 'tie' | 'loss';
+export type { JudgeOutcome, JudgeVerdict };
 
 export class JudgeIsCandidateError extends Error {
   constructor(readonly judgeModel: string) {

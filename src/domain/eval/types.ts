@@ -1,5 +1,8 @@
 import type { AnswerScores } from './metrics';
-import type { JudgeOutcome, JudgeVerdict } from './judge';
+
+/** A judge's answer for one order of a pair, and the candidate's outcome over both orders (rules in judge.ts). */
+export type JudgeVerdict = 'A' | 'B' | 'tie';
+export type JudgeOutcome = 'win' | 'tie' | 'loss';
 
 /** A chat message as it appears in a training line, restricted to what a chat completion accepts. */
 export interface PromptMessage {
