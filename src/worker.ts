@@ -46,9 +46,9 @@ export function installTemporalLogging(logger: Logger, telemetry: { prometheusBi
     ...(telemetry.prometheusBindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: telemetry.prometheusBindAddress } } } } : {}),
     logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
       const fields = meta ?? {};
-      // The bundler's webpack report is dozens of lines; it matters only when debugging a bundle.
-      if (message.startsWith('asset workflow-bundle')) sdk.debug(fields, message);
-      else if (level === 'ERROR') sdk.error(fields, message);
+      // The bundler's webpack report is dozens of lines; it matters only when debugging a bundle, or when it failed.
+      if (level === 'ERROR') sdk.error(fields, message);
+      else if (message.startsWith('asset workflow-bundle')) sdk.debug(fields, message);
       else if (level === 'WARN') sdk.warn(fields, message);
       else if (level === 'INFO') sdk.info(fields, message);
       else sdk.debug(fields, message);
