@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     await handle.result();
     const env = { TEMPORAL_ADDRESS: stack.server.address, TUNEFLOW_HOME: dir };
     rows.push(await measure('tuneflow status <closed run>', 0.8, () => timeProcess([BIN, 'status', handle.workflowId], env)));
-    const workerEnv = { ...env, OPENAI_API_KEY: 'tuneflow-local', OPENAI_BASE_URL: stack.backend.url, TUNEFLOW_LOG_LEVEL: 'warn' };
+    const workerEnv = { ...env, OPENAI_API_KEY: 'tuneflow-local', OPENAI_BASE_URL: stack.backend.url, TUNEFLOW_DATA_ROOTS: ROOT, TUNEFLOW_LOG_LEVEL: 'warn' };
     rows.push(
       await measure('tuneflow worker, start to polling', 2, (i) => {
         const taskQueue = `bench-worker-${i + 1}`;
