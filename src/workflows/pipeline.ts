@@ -60,8 +60,8 @@ const uploadActivities = proxyActivities<Activities>({
   heartbeatTimeout: '30 seconds',
   retry: { ...retry, maximumAttempts: 10 },
 });
-// Creating the job is one quick call that looks before it creates; it retries until the provider answers.
-const jobActivities = proxyActivities<Activities>({
+// Creating the job (one quick call that looks before it creates) and stopping it retry until the provider answers.
+const untilAnsweredActivities = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { ...retry, maximumInterval: '2 minutes' },
 });
@@ -75,16 +75,12 @@ const checkpointActivities = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { ...retry, maximumAttempts: 10 },
 });
-// Stopping a paid job never gives up on an unreachable provider.
-const cleanupActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { ...retry, maximumInterval: '2 minutes' },
-});
 const reportActivities = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { ...retry, maximumAttempts: 10 },
 });
+
 /** What a run carries across continue-as-new while it follows a long job. */
 export interface TrainingCarry {
   startedAt: string;
@@ -248,7 +244,7 @@ async function stopProviderJob(run: RunContext): Promise<void> {
   if (progress.jobStatus !== null && isTerminalJobStatus(progress.jobStatus)) return;
   for (;;) {
     try {
-      const stopped = await cleanupActivities.cancelFineTuningJob({ workflowId: run.workflowId, runId: run.runId, jobId: progress.jobId });
+      const stopped = await untilAnsweredActivities.cancelFineTuningJob({ workflowId: run.workflowId, runId: run.runId, jobId: progress.jobId });
       if (stopped) {
         progress.jobId = stopped.jobId;
         progress.jobStatus = stopped.status;
@@ -262,7 +258,7 @@ async function stopProviderJob(run: RunContext): Promise<void> {
 }
 
 async function legacyCancelJob(run: RunContext): Promise<void> {
-  const stopped = await cleanupActivities.cancelFineTuningJob({ workflowId: run.workflowId, runId: run.runId, jobId: run.progress.jobId });
+  const stopped = await untilAnsweredActivities.cancelFineTuningJob({ workflowId: run.workflowId, runId: run.runId, jobId: run.progress.jobId });
   if (stopped) run.progress.jobStatus = stopped.status;
 }
 
@@ -306,7 +302,7 @@ async function prepareAndStartJob(run: RunContext): Promise<TrainingCarry> {
   run.enter('creating_job');
   run.jobRequested = true;
   const job = await whole(run, () =>
-    jobActivities.createFineTuningJob({
+    untilAnsweredActivities.createFineTuningJob({
       workflowId,
       runId,
       model: input.model,
