@@ -119,52 +119,58 @@ export class LiveRunDisplay {
   }
 }
 
-async function followLines(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineResult> {
-  let last = '';
+/**
+ * Calls `observe` about every tick while the run goes on, until its result is in; `closed` tells an
+ * observation that came back after the result that its output is no longer wanted.
+ */
+async function whileRunning(handle: ProgressHandle, observe: (closed: () => boolean) => Promise<void>): Promise<PipelineResult> {
   let stop = false;
   const watch = (async () => {
     while (!stop) {
+      await observe(() => stop);
+      await tick();
+    }
+  })();
+  try {
+    return await handle.result();
+  } finally {
+    stop = true;
+    await watch;
+  }
+}
+
+async function followLines(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineResult> {
+  let last = '';
+  try {
+    return await whileRunning(handle, async (closed) => {
       let line: string;
       try {
         line = formatProgress(await handle.query(progressQuery));
       } catch {
         line = 'waiting for a worker to pick the run up…';
       }
-      if (line !== last && !stop) {
+      if (line !== last && !closed()) {
         if (out.isTTY) out.write(`\r\x1b[2K${line}`);
         else out.write(`${line}\n`);
         last = line;
       }
-      await tick();
-    }
-  })();
-  try {
-    return await handle.result();
+    });
   } finally {
-    stop = true;
-    await watch;
     if (out.isTTY) out.write('\n');
   }
 }
 
 async function followLive(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineResult> {
   const display = await LiveRunDisplay.open(out, handle.workflowId);
-  let stop = false;
-  const watch = (async () => {
-    while (!stop) {
+  try {
+    return await whileRunning(handle, async () => {
       try {
         display.update(await queryWithin(handle, progressQuery, 5000));
       } catch {
         display.update(null, 'waiting for a worker to pick the run up…');
       }
-      await tick();
-    }
-  })();
-  try {
-    return await handle.result();
+    });
   } finally {
-    stop = true;
-    await watch;
     // The closed run's own last progress (done and full bars, or where it failed) when a worker answers soon.
     const last = await queryWithin(handle, progressQuery, 3000).catch(() => null);
     if (last) display.update(last);
