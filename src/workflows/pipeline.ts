@@ -231,9 +231,10 @@ function rootFailure(err: unknown): unknown {
   return err;
 }
 
-function isKeyRefusal(err: unknown): err is ActivityFailure {
+/** The provider's refusal of the key (401/403) behind an activity failure, or null for any other failure. */
+function keyRefusal(err: unknown): ApplicationFailure | null {
   const failure = rootFailure(err);
-  return failure instanceof ApplicationFailure && KEY_REFUSAL_TYPES.has(failure.type ?? '');
+  return failure instanceof ApplicationFailure && KEY_REFUSAL_TYPES.has(failure.type ?? '') ? failure : null;
 }
 
 /** Stops the run's provider job if it may exist and may still run; asks a person when the key is refused. */
@@ -251,8 +252,9 @@ async function stopProviderJob(run: RunContext): Promise<void> {
       }
       return;
     } catch (err) {
-      if (!isKeyRefusal(err)) throw err;
-      await run.waitForPerson(`The provider refused the key while tuneflow was stopping job ${progress.jobId ?? '(being looked up)'}: ${rootFailure(err) instanceof Error ? (rootFailure(err) as Error).message : ''}`);
+      const refusal = keyRefusal(err);
+      if (!refusal) throw err;
+      await run.waitForPerson(`The provider refused the key while tuneflow was stopping job ${progress.jobId ?? '(being looked up)'}: ${refusal.message}`);
     }
   }
 }
