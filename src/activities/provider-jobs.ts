@@ -87,8 +87,10 @@ export function jobFingerprint(req: Pick<JobRequest, 'model' | 'seed' | 'suffix'
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-/** A job an earlier run of the workflow id made and that may still serve: never a failed or cancelled one. */
-const ADOPTABLE_STATUSES = new Set(['validating_files', 'queued', 'running', 'paused', 'succeeded']);
+/** A job an earlier run of the workflow id made may still serve while it is live or once it succeeded: never failed or cancelled. */
+function mayAdopt(status: string): boolean {
+  return !isTerminalJobStatus(status) || status === 'succeeded';
+}
 
 /** The provider has no idempotency key, so the file name carries run, role and content hash. */
 export function uploadFilename(runId: string, role: string, sha256: string): string {
@@ -216,7 +218,7 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
         return { jobId: own.id, status: own.status, reused: true, adoptedFrom: null };
       }
       const adoptable = fingerprint
-        ? jobs.find((j) => j.metadata?.[JOB_METADATA_KEYS.fingerprint] === fingerprint && ADOPTABLE_STATUSES.has(j.status))
+        ? jobs.find((j) => j.metadata?.[JOB_METADATA_KEYS.fingerprint] === fingerprint && mayAdopt(j.status))
         : undefined;
       if (adoptable) {
         const from = adoptable.metadata?.[JOB_METADATA_KEYS.runId] ?? null;
