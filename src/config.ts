@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { PROVIDER_KINDS, type ProviderKind } from './provider/types';
 
 /** An unset variable and an empty one mean the same: not given. */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -10,8 +11,24 @@ const ConfigSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tuneflow'),
   TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+  TUNEFLOW_PROVIDER: z.enum(PROVIDER_KINDS).default('openai'),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
+  // Azure OpenAI: the resource's endpoint (data plane, v1 path) and where its deployments live (ARM).
+  AZURE_OPENAI_ENDPOINT: optional(z.string().url()),
+  AZURE_OPENAI_API_KEY: optional(z.string().min(1)),
+  AZURE_SUBSCRIPTION_ID: optional(z.string().min(1)),
+  AZURE_RESOURCE_GROUP: optional(z.string().min(1)),
+  AZURE_OPENAI_ACCOUNT: optional(z.string().min(1)),
+  AZURE_RESOURCE_MANAGER_ENDPOINT: z.string().url().default('https://management.azure.com'),
+  AZURE_RESOURCE_MANAGER_TOKEN: optional(z.string().min(1)),
+  AZURE_OPENAI_BASE_DEPLOYMENT: optional(z.string().min(1)),
+  TUNEFLOW_AZURE_DEPLOYMENT_SKU: z.string().min(1).default('DeveloperTier'),
+  TUNEFLOW_AZURE_DEPLOYMENT_CAPACITY: optional(z.coerce.number().int().min(1)),
+  // Together AI.
+  TOGETHER_API_KEY: optional(z.string().min(1)),
+  TOGETHER_BASE_URL: z.string().url().default('https://api.together.xyz/v1'),
+  TUNEFLOW_TOGETHER_ENDPOINT_HARDWARE: optional(z.string().min(1)),
   TUNEFLOW_HOME: z.string().min(1).default('.tuneflow'),
   TUNEFLOW_ARTIFACTS_DIR: z.string().min(1).optional(),
   TUNEFLOW_DATA_ROOTS: z.string().optional(),
@@ -33,9 +50,42 @@ export interface TelemetryConfig {
   serviceName: string | undefined;
 }
 
+export interface AzureConfig {
+  /** `https://<resource>.openai.azure.com`; the data plane is its `/openai/v1` path. */
+  endpoint: string | undefined;
+  /** Unset: an Entra ID token from DefaultAzureCredential. */
+  apiKey: string | undefined;
+  subscriptionId: string | undefined;
+  resourceGroup: string | undefined;
+  account: string | undefined;
+  resourceManagerEndpoint: string;
+  /** A bearer token for ARM (e.g. from `az account get-access-token`); unset: DefaultAzureCredential. */
+  resourceManagerToken: string | undefined;
+  /** The deployment that answers for the base model; unset: a deployment named as the model. */
+  baseDeployment: string | undefined;
+  deploymentSku: string;
+  deploymentCapacity: number | undefined;
+}
+
+export interface TogetherConfig {
+  apiKey: string | undefined;
+  baseURL: string;
+  /** Hardware for a dedicated endpoint when a model cannot be served serverless. */
+  endpointHardware: string | undefined;
+}
+
+export interface ProviderConfig {
+  kind: ProviderKind;
+  /** OpenAI (or any OpenAI-compatible endpoint). */
+  apiKey: string | undefined;
+  baseURL: string | undefined;
+  azure: AzureConfig;
+  together: TogetherConfig;
+}
+
 export interface AppConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  provider: { apiKey: string | undefined; baseURL: string | undefined };
+  provider: ProviderConfig;
   /** Project state: Temporal database, local backend state. */
   home: string;
   /** Where each run writes its split files, eval results and report, one folder per workflow id. */
@@ -69,7 +119,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const home = path.resolve(e.TUNEFLOW_HOME);
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
-    provider: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+    provider: {
+      kind: e.TUNEFLOW_PROVIDER,
+      apiKey: e.OPENAI_API_KEY,
+      baseURL: e.OPENAI_BASE_URL,
+      azure: {
+        endpoint: e.AZURE_OPENAI_ENDPOINT,
+        apiKey: e.AZURE_OPENAI_API_KEY,
+        subscriptionId: e.AZURE_SUBSCRIPTION_ID,
+        resourceGroup: e.AZURE_RESOURCE_GROUP,
+        account: e.AZURE_OPENAI_ACCOUNT,
+        resourceManagerEndpoint: e.AZURE_RESOURCE_MANAGER_ENDPOINT,
+        resourceManagerToken: e.AZURE_RESOURCE_MANAGER_TOKEN,
+        baseDeployment: e.AZURE_OPENAI_BASE_DEPLOYMENT,
+        deploymentSku: e.TUNEFLOW_AZURE_DEPLOYMENT_SKU,
+        deploymentCapacity: e.TUNEFLOW_AZURE_DEPLOYMENT_CAPACITY,
+      },
+      together: { apiKey: e.TOGETHER_API_KEY, baseURL: e.TOGETHER_BASE_URL, endpointHardware: e.TUNEFLOW_TOGETHER_ENDPOINT_HARDWARE },
+    },
     home,
     artifactsDir: path.resolve(e.TUNEFLOW_ARTIFACTS_DIR ?? path.join(home, 'artifacts')),
     dataRoots,
@@ -98,4 +165,9 @@ export function parseDataRoots(raw: string | undefined): string[] {
 /** The line a person runs to allow the current directory's tree; printed wherever data roots are missing. */
 export function dataRootsHint(cwd = process.cwd()): string {
   return `export TUNEFLOW_DATA_ROOTS=${cwd}`;
+}
+
+/** A provider config with every unset variable at its default; for code that builds a config by hand (tests, the local stack). */
+export function providerConfig(given: Partial<ProviderConfig>): ProviderConfig {
+  return { ...loadConfig({}).provider, ...given };
 }

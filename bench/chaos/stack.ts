@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
-import type { AppConfig } from '../../src/config';
+import { providerConfig, type AppConfig } from '../../src/config';
 import { freePort, startDevServer, type DevServer, type DevServerOptions } from '../../src/temporal/dev-server';
 import { sleep, TuneflowProcess } from './processes';
 
@@ -128,7 +128,7 @@ export class ChaosStack {
 
       const config: AppConfig = {
         temporal: { address: server.address, namespace: 'default', taskQueue: `chaos-${opts.name}`, uiUrl: server.uiUrl },
-        provider: { apiKey: LOCAL_API_KEY, baseURL: backend.url },
+        provider: providerConfig({ apiKey: LOCAL_API_KEY, baseURL: backend.url }),
         home: path.join(opts.dir, 'home'),
         artifactsDir: path.join(opts.dir, 'artifacts'),
         dataRoots: [opts.dataDir],

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config';
+import { providerConfig, type AppConfig } from '../config';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../openai-local';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
 import { createWorker, installTemporalLogging } from '../worker';
@@ -43,7 +43,7 @@ export async function startLocalStack(opts: {
       ...opts.config,
       temporal: { ...opts.config.temporal, address: server.address, uiUrl: server.uiUrl, taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue },
       // The local backend accepts any key: the user's real one is neither needed nor shown.
-      provider: { apiKey: LOCAL_API_KEY, baseURL: backend.url },
+      provider: providerConfig({ apiKey: LOCAL_API_KEY, baseURL: backend.url }),
       // Unset roots on a local stack mean the current directory's tree (a shared worker must name them).
       dataRoots: opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())],
     };

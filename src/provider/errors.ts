@@ -57,6 +57,63 @@ export function retryAfterMs(headers: Headers | undefined, now: number = Date.no
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** The openai SDK's error class name for a status: the failure types every adapter uses, whatever its SDK. */
+export function failureTypeForStatus(status: number | undefined): string {
+  switch (status) {
+    case 400:
+      return 'BadRequestError';
+    case 401:
+      return 'AuthenticationError';
+    case 403:
+      return 'PermissionDeniedError';
+    case 404:
+      return 'NotFoundError';
+    case 409:
+      return 'ConflictError';
+    case 422:
+      return 'UnprocessableEntityError';
+    case 429:
+      return 'RateLimitError';
+    case undefined:
+      return 'APIConnectionError';
+    default:
+      return status >= 500 ? 'InternalServerError' : 'APIError';
+  }
+}
+
+export interface HttpFailure {
+  operation: string;
+  /** Undefined: the provider could not be reached. */
+  status: number | undefined;
+  message: string;
+  code?: string | undefined;
+  headers?: Headers | undefined;
+  /** What a person should do; adapters name their own variables. */
+  advice?: string | undefined;
+  details?: unknown;
+  cause?: Error | undefined;
+}
+
+/**
+ * The failure Temporal should see for a provider's HTTP answer, for adapters whose SDK is not openai's:
+ * the same retry rule (400/401/403/404/422 need a person or a new input; the rest pass by themselves,
+ * honouring retry-after) and the same failure types.
+ */
+export function httpFailure(f: HttpFailure): ApplicationFailure {
+  const nonRetryable = f.status !== undefined && NON_RETRYABLE_STATUSES.has(f.status);
+  const wait = retryAfterMs(f.headers);
+  const code = f.code ? ` [${f.code}]` : '';
+  const what = f.status === undefined ? 'could not reach the provider' : `provider answered ${f.status}${code}`;
+  return ApplicationFailure.create({
+    message: `${f.operation} failed: ${what}: ${f.message}${f.advice ? ` — ${f.advice}` : ''}`,
+    type: failureTypeForStatus(f.status),
+    nonRetryable,
+    details: f.details === undefined ? [] : [f.details],
+    ...(f.cause ? { cause: f.cause } : {}),
+    ...(wait !== undefined && !nonRetryable ? { nextRetryDelay: wait } : {}),
+  });
+}
+
 /**
  * Turns any error thrown by a provider call into the failure Temporal should see: non-retryable for
  * refusals and bad requests (with the provider error as the cause), retryable for throttling, server

@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import pino from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createActivities } from '../../src/activities';
-import type { AppConfig } from '../../src/config';
+import { providerConfig, type AppConfig } from '../../src/config';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../../src/openai-local';
 import { createProviderClient } from '../../src/provider/client';
@@ -89,7 +89,7 @@ export async function startBackend(opts: Partial<LocalBackendOptions> = {}): Pro
 export function testConfig(env: TestWorkflowEnvironment, backendUrl: string, artifactsDir: string, taskQueue: string): AppConfig {
   return {
     temporal: { address: env.address, namespace: env.namespace ?? 'default', taskQueue, uiUrl: 'http://127.0.0.1:8233' },
-    provider: { apiKey: TEST_API_KEY, baseURL: backendUrl },
+    provider: providerConfig({ apiKey: TEST_API_KEY, baseURL: backendUrl }),
     home: artifactsDir,
     artifactsDir,
     dataRoots: TEST_DATA_ROOTS,
