@@ -113,6 +113,13 @@ export interface FineTuneProvider {
   /** Null when models answer chat as soon as the job succeeds (OpenAI). */
   readonly serving: ModelServing | null;
 
+  /**
+   * What this provider cannot do with the run's options, one sentence each naming the option (e.g.
+   * "hyperparameters.learning_rate_multiplier: Together takes an absolute learning_rate"). Checked
+   * before anything leaves the machine; empty when all is well.
+   */
+  optionProblems(spec: { model: string; suffix?: string | undefined; hyperparameters?: Record<string, unknown> | undefined }): string[];
+
   findFile(filename: string): Promise<{ id: string } | null>;
   uploadFile(spec: UploadSpec): Promise<{ id: string }>;
   deleteFile(id: string): Promise<void>;
