@@ -6,7 +6,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, t
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import { dataRootsHint, type AppConfig } from './config';
-import { createProviderClient } from './provider/client';
+import { createProvider, type FineTuneProvider } from './provider';
 import { TuneflowMetrics } from './telemetry/metrics';
 import { freeLoopbackPort, startMetricsServer } from './telemetry/metrics-server';
 import { instrumentedFetch } from './telemetry/provider-fetch';
@@ -77,11 +77,13 @@ export function runSinks(metrics?: TuneflowMetrics): InjectedSinks<RunSinks> {
 export async function createWorker({ config, logger, connection, workflowBundle, metrics }: WorkerSetup): Promise<Worker> {
   const tracing = tracingWorkerOptions(await startTracing(config.telemetry, 'tuneflow-worker'));
   const fetch = instrumentedFetch(metrics);
+  // One adapter per worker, built on first use: a worker that is never asked to reach the provider needs no key.
+  let provider: FineTuneProvider | undefined;
   const activities = createActivities({
     config,
     logger,
     metrics,
-    provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL, fetch }),
+    provider: () => (provider ??= createProvider(config.provider, { fetch })),
   });
   const source = workflowBundle ? { workflowBundle } : workflowSource();
   return Worker.create({

@@ -1,4 +1,4 @@
-import type OpenAI from 'openai';
+import type { FineTuneProvider } from '../provider/types';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import type { EvalMetricsSink } from '../eval/chat';
@@ -12,7 +12,7 @@ export interface ActivityDeps {
   config: AppConfig;
   logger: Logger;
   /** Builds the provider client; injected so tests and other providers come in through one seam. */
-  provider: () => OpenAI;
+  provider: () => FineTuneProvider;
   /** Where evaluation and validation figures go when the worker serves metrics. */
   metrics?: (EvalMetricsSink & ValidationMetricsSink) | undefined;
 }

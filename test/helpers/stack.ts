@@ -12,7 +12,7 @@ import { createActivities } from '../../src/activities';
 import { providerConfig, type AppConfig } from '../../src/config';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../../src/openai-local';
-import { createProviderClient } from '../../src/provider/client';
+import { createProvider } from '../../src/provider';
 import { runSinks, WORKFLOWS_PATH } from '../../src/worker';
 
 export const TEST_API_KEY = 'test-key';
@@ -107,7 +107,7 @@ export async function createTestWorker(env: TestWorkflowEnvironment, config: App
     activities: createActivities({
       config,
       logger: silentLogger,
-      provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL }),
+      provider: () => createProvider(config.provider),
     }),
     sinks: runSinks(),
   });
