@@ -7,6 +7,7 @@ import { createDatasetActivities } from './dataset';
 import { createEvalActivities } from './eval';
 import { createProviderJobActivities } from './provider-jobs';
 import { createReaperActivities } from './reaper';
+import { createServingActivities } from './serving';
 
 export interface ActivityDeps {
   config: AppConfig;
@@ -21,10 +22,11 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const { artifactsDir, dataRoots } = deps.config;
   return {
-    ...createDatasetActivities({ artifactsDir, dataRoots, logger: deps.logger, metrics: deps.metrics }),
+    ...createDatasetActivities({ artifactsDir, dataRoots, logger: deps.logger, metrics: deps.metrics, optionProblems: (spec) => deps.provider().optionProblems(spec) }),
     ...createProviderJobActivities({ artifactsDir, logger: deps.logger, provider: deps.provider }),
     ...createEvalActivities(deps),
     ...createReaperActivities({ logger: deps.logger, provider: deps.provider }),
+    ...createServingActivities({ logger: deps.logger, provider: deps.provider }),
   };
 }
 

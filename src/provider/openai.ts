@@ -172,13 +172,29 @@ export function openAICompatibleProvider(client: OpenAI): Omit<FineTuneProvider,
   };
 }
 
+const NOT_OPENAI_OPTIONS: Record<string, string> = {
+  learning_rate: 'takes learning_rate_multiplier (relative to its own rate), not an absolute learning_rate',
+  lora: 'trains the whole model; it has no LoRA option',
+  lora_r: 'has no LoRA rank option',
+  lora_alpha: 'has no LoRA alpha option',
+  lora_dropout: 'has no LoRA dropout option',
+  lora_trainable_modules: 'has no LoRA modules option',
+};
+
+/** OpenAI's fine-tuning API (and Azure's, which shares it) takes only n_epochs, batch_size and learning_rate_multiplier. */
+export function openAIOptionProblems(spec: { hyperparameters?: Record<string, unknown> | undefined }, provider = 'OpenAI'): string[] {
+  return Object.keys(spec.hyperparameters ?? {})
+    .filter((k) => k in NOT_OPENAI_OPTIONS)
+    .map((k) => `hyperparameters.${k}: ${provider} ${NOT_OPENAI_OPTIONS[k]}`);
+}
+
 /** OpenAI, or any endpoint that speaks its fine-tuning API (OPENAI_BASE_URL): models answer as soon as the job succeeds. */
 export function createOpenAIProvider(settings: ProviderSettings): FineTuneProvider {
   const client = createProviderClient(settings);
   return {
     kind: 'openai',
     serving: null,
-    optionProblems: () => [],
+    optionProblems: openAIOptionProblems,
     ...openAICompatibleProvider(client),
   };
 }
