@@ -2,11 +2,13 @@ import { realpathSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { providerConfig, type AppConfig } from '../config';
+import type { AppConfig } from '../config';
+import type { ProviderKind } from '../provider/types';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../openai-local';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
 import { createWorker, installTemporalLogging } from '../worker';
 import { LOCAL_API_KEY } from './local-key';
+import { localProvider } from './local-provider';
 
 export { LOCAL_API_KEY };
 
@@ -28,6 +30,8 @@ export async function startLocalStack(opts: {
   backend: LocalBackendOptions;
   worker: boolean;
   taskQueue?: string;
+  /** Which provider the local backend plays (its dialect) and the worker speaks to; default openai. */
+  provider?: ProviderKind;
 }): Promise<LocalStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -43,7 +47,7 @@ export async function startLocalStack(opts: {
       ...opts.config,
       temporal: { ...opts.config.temporal, address: server.address, uiUrl: server.uiUrl, taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue },
       // The local backend accepts any key: the user's real one is neither needed nor shown.
-      provider: providerConfig({ apiKey: LOCAL_API_KEY, baseURL: backend.url }),
+      provider: localProvider(opts.provider ?? 'openai', backend.url).config,
       // Unset roots on a local stack mean the current directory's tree (a shared worker must name them).
       dataRoots: opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())],
     };
