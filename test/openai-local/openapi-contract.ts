@@ -205,7 +205,7 @@ class Contract {
     // An answer without content (204 No Content) must have an empty body.
     if (!content) return { const: '' };
     const media = (content['application/json'] ?? Object.values(content)[0]) as JsonObject;
-    return normaliseSchema(media.schema as Json);
+    return normaliseSchema(media.schema as Json, this.flavour.id);
   }
 
   validate(operationId: string, status: number, body: unknown): ContractResult {

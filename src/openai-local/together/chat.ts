@@ -102,7 +102,7 @@ export class TogetherChat {
       created: this.clock.nowSec(),
       model: model.id,
       prompt: [],
-      choices: [{ index: 0, seed: req.seed, finish_reason: finishReason, logprobs: null, message: { role: 'assistant', content, tool_calls: [] } }],
+      choices: [{ index: 0, seed: req.seed, finish_reason: finishReason, message: { role: 'assistant', content, tool_calls: [] } }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     };
   }

@@ -34,13 +34,13 @@ export function planOf(job: JobRecord): TrainingPlan | null {
 export function togetherState(job: JobRecord, nowMs: number): TogetherJobState {
   const s = deriveState(job, nowMs);
   const base = { stepsDone: s.stepsDone, endedAtMs: s.endedAtMs, errorMessage: s.error?.message ?? null };
+  if (s.endedAtMs === null && job.together?.cancelRequestedAtMs != null) return { ...base, status: 'cancel_requested' };
   switch (s.status) {
     case 'validating_files':
       return { ...base, status: 'pending' };
     case 'queued':
     case 'running':
     case 'paused': {
-      if (job.together?.cancelRequestedAtMs != null) return { ...base, status: 'cancel_requested' };
       if (s.status !== 'queued') {
         const plan = planOf(job);
         const trainedAt = plan ? timeOfStep(job, plan, plan.totalSteps) : Infinity;
