@@ -32,8 +32,9 @@ export function togetherStatusToTuneflow(status: string): string {
     case 'running':
     case 'compressing':
     case 'uploading':
-    // Still training (and billed) until Together reports `cancelled`.
+      return 'running';
     case 'cancel_requested':
+      // Still training (and billed) until Together reports `cancelled`.
       return 'running';
     case 'completed':
       return 'succeeded';

@@ -80,8 +80,14 @@ export async function registerTogetherRoutes(app: FastifyInstance, ctx: BackendC
             }
           };
           const gone = new AbortController();
-          request.raw.socket.once('close', () => gone.abort());
-          await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(tmp));
+          const onClose = (): void => gone.abort();
+          // Removed again after the body: a kept-alive socket carries many uploads.
+          request.raw.socket.once('close', onClose);
+          try {
+            await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(tmp));
+          } finally {
+            request.raw.socket.off('close', onClose);
+          }
           bytes = count;
         } else {
           fields[part.fieldname] = String(part.value);

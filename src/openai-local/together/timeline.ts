@@ -11,7 +11,7 @@ export const TOGETHER_JOB_STATUSES = ['pending', 'queued', 'running', 'compressi
 export type TogetherJobStatus = (typeof TOGETHER_JOB_STATUSES)[number];
 
 /** Simulated time between a cancel request and the job being cancelled. */
-export const CANCEL_REQUEST_MS = 10_000;
+export const CANCEL_REQUEST_MS = 60_000;
 
 export interface TogetherJobState {
   status: TogetherJobStatus;
