@@ -8,7 +8,11 @@ import type { RuntimeSettings } from './settings';
 import type { Stats } from './stats';
 import type { Store } from './store';
 
+/** Which provider's API the backend speaks. */
+export type BackendDialect = 'openai' | 'azure' | 'together';
+
 export interface BackendContext {
+  dialect: BackendDialect;
   store: Store;
   clock: SimClock;
   jobs: JobService;

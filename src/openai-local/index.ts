@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import { REDACTED, REDACTED_LOG_PATHS } from '../log';
 import { ChatService } from './chat';
 import { SimClock } from './clock';
-import type { BackendContext } from './context';
+import type { BackendContext, BackendDialect } from './context';
 import { JobService } from './jobs';
 import { FaultInjector, RateLimiter, TokenRateLimiter } from './limits';
 import { buildServer } from './server';
@@ -16,6 +16,8 @@ export interface LocalBackendOptions {
   host?: string;
   port?: number;
   stateDir: string;
+  /** Which provider's API to speak (default openai). */
+  dialect?: BackendDialect;
   timeScale?: number;
   rpm?: number;
   tpm?: number;
@@ -38,6 +40,7 @@ export interface LocalBackend {
 }
 
 export { DEFAULT_TIME_SCALE } from './settings';
+export type { BackendDialect } from './context';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -66,6 +69,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
   };
   const jobs = new JobService(store, clock, settings, log);
   const ctx: BackendContext = {
+    dialect: opts.dialect ?? 'openai',
     store,
     clock,
     jobs,

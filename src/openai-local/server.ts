@@ -8,6 +8,7 @@ import { registerAdminRoutes } from './routes/admin';
 import { registerChatRoutes } from './routes/chat';
 import { registerFileRoutes } from './routes/files';
 import { registerJobRoutes } from './routes/jobs';
+import { registerTogetherRoutes } from './together/routes';
 import { isDelayed } from './settings';
 
 /** The provider's upload limit for a single file. */
@@ -120,9 +121,13 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
     return reply.status(404).send(api.toBody());
   });
 
-  registerFileRoutes(app, ctx);
-  registerJobRoutes(app, ctx);
-  registerChatRoutes(app, ctx);
+  if (ctx.dialect === 'together') {
+    await registerTogetherRoutes(app, ctx);
+  } else {
+    registerFileRoutes(app, ctx);
+    registerJobRoutes(app, ctx);
+    registerChatRoutes(app, ctx);
+  }
   registerAdminRoutes(app, ctx);
   return app;
 }

@@ -59,6 +59,8 @@ export interface Backend extends LocalBackend {
 export interface BackendStats {
   requests: Record<string, number>;
   created: { files: number; jobs: number };
+  /** Dedicated endpoints (together dialect). */
+  endpoints: { live: number; created: number; deleted: number };
   faults: unknown;
   settings: unknown;
 }

@@ -1,4 +1,4 @@
-// Validates backend responses against the OpenAI OpenAPI spec (shared/openai-openapi/openapi.yaml) with ajv.
+// Validates backend responses against the providers' OpenAPI specs (OpenAI's, and Together's for the together dialect) with ajv.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 
 export const SPEC_PATH = process.env.OPENAI_OPENAPI_SPEC ?? '/work/shared/openai-openapi/openapi.yaml';
+export const TOGETHER_SPEC_PATH = process.env.TOGETHER_OPENAPI_SPEC ?? '/work/shared/provider-specs/together/openapi.yaml';
 
 /** The operations the local backend implements, by OpenAPI operationId. */
 export const BACKEND_OPERATIONS = [
@@ -28,6 +29,29 @@ export const BACKEND_OPERATIONS = [
   'retrieveModel',
 ] as const;
 
+/**
+ * The Together operations the together dialect implements. Most have no operationId in Together's spec,
+ * so they are named `<METHOD> <spec path>`.
+ */
+export const TOGETHER_BACKEND_OPERATIONS = [
+  'POST /files/upload',
+  'GET /files',
+  'GET /files/{id}',
+  'DELETE /files/{id}',
+  'POST /fine-tunes',
+  'GET /fine-tunes',
+  'GET /fine-tunes/{id}',
+  'POST /fine-tunes/{id}/cancel',
+  'GET /fine-tunes/{id}/events',
+  'GET /fine-tunes/{id}/checkpoints',
+  'GET /fine-tunes/{id}/metrics',
+  'createEndpoint',
+  'listEndpoints',
+  'getEndpoint',
+  'deleteEndpoint',
+  'chat-completions',
+] as const;
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
 
@@ -45,12 +69,12 @@ export interface ContractResult {
 }
 
 /** YAML parsing takes seconds; cache the parsed spec as JSON keyed by the spec's size and mtime. */
-function loadSpec(): JsonObject {
-  const st = statSync(SPEC_PATH);
+function loadSpec(specPath: string): JsonObject {
+  const st = statSync(specPath);
   const dir = join(tmpdir(), 'tuneflow-openapi-cache');
   const cached = join(dir, `spec-${st.size}-${Math.floor(st.mtimeMs)}.json`);
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as JsonObject;
-  const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as JsonObject;
+  const spec = parse(readFileSync(specPath, 'utf8')) as JsonObject;
   mkdirSync(dir, { recursive: true });
   writeFileSync(cached, JSON.stringify(spec));
   return spec;
@@ -61,8 +85,8 @@ function loadSpec(): JsonObject {
  * `discriminator` (oneOf still validates), rewrites OpenAPI 3.0 `nullable` and boolean
  * `exclusiveMinimum/Maximum`, and points component refs at `$defs`.
  */
-export function normaliseSchema(node: Json): Json {
-  if (Array.isArray(node)) return node.map(normaliseSchema);
+export function normaliseSchema(node: Json, specId = 'openai-spec'): Json {
+  if (Array.isArray(node)) return node.map((n) => normaliseSchema(n, specId));
   if (node === null || typeof node !== 'object') return node;
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(node)) {
@@ -77,10 +101,10 @@ export function normaliseSchema(node: Json): Json {
       continue;
     }
     if (k === '$ref' && typeof v === 'string') {
-      out.$ref = v.replace('#/components/schemas/', 'openai-spec#/$defs/');
+      out.$ref = v.replace('#/components/schemas/', `${specId}#/$defs/`);
       continue;
     }
-    out[k] = normaliseSchema(v);
+    out[k] = normaliseSchema(v, specId);
   }
   for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
     if (out[flag] === true && typeof out[bound] === 'number') {
@@ -108,25 +132,49 @@ function patchKnownSpecGaps(defs: JsonObject): void {
   if (status && Array.isArray(status.enum) && !status.enum.includes('paused')) status.enum = [...status.enum, 'paused'];
 }
 
+/**
+ * Known inconsistency in Together's spec: FinetuneResponse.id is `format: uuid`, yet the spec's own examples
+ * and the cancel and metrics operations describe job ids as strings starting with `ft-` (as the service
+ * answers). The format is dropped for that one field.
+ */
+function patchTogetherSpecGaps(defs: JsonObject): void {
+  const id = ((defs.FinetuneResponse as JsonObject | undefined)?.properties as JsonObject | undefined)?.id as JsonObject | undefined;
+  if (id) delete id.format;
+}
+
+interface SpecFlavour {
+  path: string;
+  id: string;
+  errorSchema: string;
+  patch: (defs: JsonObject) => void;
+}
+
+const OPENAI: SpecFlavour = { path: SPEC_PATH, id: 'openai-spec', errorSchema: 'ErrorResponse', patch: patchKnownSpecGaps };
+const TOGETHER: SpecFlavour = { path: TOGETHER_SPEC_PATH, id: 'together-spec', errorSchema: 'ErrorData', patch: patchTogetherSpecGaps };
+
 class Contract {
   private readonly ajv: Ajv2020;
   private readonly operations: Operation[] = [];
   private readonly validators = new Map<string, ValidateFunction>();
+  private readonly spec: JsonObject;
 
-  constructor(private readonly spec: JsonObject) {
+  constructor(private readonly flavour: SpecFlavour) {
+    const spec = loadSpec(flavour.path);
+    this.spec = spec;
     this.ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, logger: false, validateSchema: false });
     addFormats.default(this.ajv);
     for (const f of ['unixtime', 'binary', 'int64', 'int32', 'double', 'float']) this.ajv.addFormat(f, true);
     const components = spec.components as JsonObject;
-    const defs = normaliseSchema(components.schemas as Json) as JsonObject;
-    patchKnownSpecGaps(defs);
-    this.ajv.addSchema({ $id: 'openai-spec', $defs: defs });
+    const defs = normaliseSchema(components.schemas as Json, flavour.id) as JsonObject;
+    flavour.patch(defs);
+    this.ajv.addSchema({ $id: flavour.id, $defs: defs });
     for (const [path, item] of Object.entries(spec.paths as JsonObject)) {
       for (const [method, op] of Object.entries(item as JsonObject)) {
         const o = op as JsonObject;
-        if (!o || typeof o !== 'object' || typeof o.operationId !== 'string') continue;
+        if (!o || typeof o !== 'object' || !o.responses) continue;
+        const operationId = typeof o.operationId === 'string' ? o.operationId : `${method.toUpperCase()} ${path}`;
         const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`);
-        this.operations.push({ operationId: o.operationId, method: method.toUpperCase(), path, pattern, responses: (o.responses ?? {}) as JsonObject });
+        this.operations.push({ operationId, method: method.toUpperCase(), path, pattern, responses: o.responses as JsonObject });
       }
     }
   }
@@ -146,16 +194,18 @@ class Contract {
   }
 
   private responseSchema(op: Operation, status: number): Json {
-    if (status >= 400) return { $ref: 'openai-spec#/$defs/ErrorResponse' };
+    if (status >= 400) return { $ref: `${this.flavour.id}#/$defs/${this.flavour.errorSchema}` };
     let res = op.responses[String(status)] as JsonObject | undefined;
     if (!res) throw new Error(`${op.operationId} has no ${status} response in the spec`);
     if (typeof res.$ref === 'string') {
       const shared = (this.spec.components as JsonObject).responses as JsonObject;
       res = shared[res.$ref.split('/').pop() ?? ''] as JsonObject;
     }
-    const content = res.content as JsonObject;
+    const content = res.content as JsonObject | undefined;
+    // An answer without content (204 No Content) must have an empty body.
+    if (!content) return { const: '' };
     const media = (content['application/json'] ?? Object.values(content)[0]) as JsonObject;
-    return normaliseSchema(media.schema as Json);
+    return normaliseSchema(media.schema as Json, this.flavour.id);
   }
 
   validate(operationId: string, status: number, body: unknown): ContractResult {
@@ -173,10 +223,23 @@ class Contract {
   }
 }
 
-let contract: Contract | undefined;
-function getContract(): Contract {
-  contract ??= new Contract(loadSpec());
-  return contract;
+const contracts = new Map<SpecFlavour, Contract>();
+function getContract(flavour: SpecFlavour = OPENAI): Contract {
+  let found = contracts.get(flavour);
+  if (!found) {
+    found = new Contract(flavour);
+    contracts.set(flavour, found);
+  }
+  return found;
+}
+
+/** Validates a together-dialect response body against Together's spec (errors against ErrorData). */
+export function validateTogetherResponse(operationId: string, status: number, body: unknown): ContractResult {
+  return getContract(TOGETHER).validate(operationId, status, body);
+}
+
+export function togetherOperationFor(method: string, path: string): string | undefined {
+  return getContract(TOGETHER).operationFor(method, path)?.operationId;
 }
 
 /** Validates a response body against the spec: 2xx against the operation's schema, errors against ErrorResponse. */
@@ -206,14 +269,15 @@ export interface ContractLog {
  * A fetch for the openai SDK that validates every response it receives against the spec, so every test
  * that talks to the backend through it is also a contract test.
  */
-export function contractFetch(log: ContractLog): typeof fetch {
+export function contractFetch(log: ContractLog, spec: 'openai' | 'together' = 'openai'): typeof fetch {
+  const contractOf = (): Contract => getContract(spec === 'together' ? TOGETHER : OPENAI);
   return async (input, init) => {
     const res = await fetch(input, init);
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
     // The SDK probes fetch with a `data:` URL; only HTTP answers of the backend are checked.
     if (!url.protocol.startsWith('http')) return res;
-    const operationId = operationIdFor(method, url.pathname);
+    const operationId = contractOf().operationFor(method, url.pathname)?.operationId;
     if (!operationId) {
       log.violations.push({ operationId: '?', method, url: url.pathname, status: res.status, errors: [`no operation in the spec for ${String(input)}`] });
       return res;
@@ -229,7 +293,7 @@ export function contractFetch(log: ContractLog): typeof fetch {
         return res;
       }
     }
-    const result = validateResponse(operationId, res.status, body);
+    const result = contractOf().validate(operationId, res.status, body);
     const key = res.status >= 400 ? `${operationId}:error` : operationId;
     log.checked[key] = (log.checked[key] ?? 0) + 1;
     if (!result.valid) log.violations.push({ operationId, method, url: url.pathname, status: res.status, errors: result.errors });
