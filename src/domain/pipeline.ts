@@ -6,7 +6,7 @@ import type { EvalSummary, ServingFacts } from './run';
 const Hyperparameters = z
   .object({
     n_epochs: z.union([z.literal('auto'), z.number().int().min(1).max(50)]).optional(),
-    batch_size: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).optional(),
+    batch_size: z.union([z.literal('auto'), z.literal('max'), z.number().int().min(1).max(256)]).optional(),
     learning_rate_multiplier: z.union([z.literal('auto'), z.number().positive().max(10)]).optional(),
     // Providers that take an absolute rate and train adapters (Together); each adapter says which of these it lacks.
     learning_rate: z.number().positive().max(1).optional(),
@@ -15,6 +15,8 @@ const Hyperparameters = z
     lora_alpha: z.number().positive().optional(),
     lora_dropout: z.number().min(0).lt(1).optional(),
     lora_trainable_modules: z.string().min(1).optional(),
+    n_checkpoints: z.number().int().min(1).max(100).optional(),
+    n_evals: z.number().int().min(0).max(1000).optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../config';
 import { createOpenAIProvider } from './openai';
+import { createTogetherProvider } from './together';
 import type { FineTuneProvider } from './types';
 
 export type { FineTuneProvider } from './types';
@@ -15,6 +16,8 @@ export function createProvider(config: ProviderConfig, opts: ProviderOptions = {
   switch (config.kind) {
     case 'openai':
       return createOpenAIProvider({ apiKey: config.apiKey, baseURL: config.baseURL, ...opts });
+    case 'together':
+      return createTogetherProvider(config.together, opts);
     default:
       throw new Error(`TUNEFLOW_PROVIDER=${config.kind} is not supported by this build`);
   }

@@ -179,13 +179,18 @@ const NOT_OPENAI_OPTIONS: Record<string, string> = {
   lora_alpha: 'has no LoRA alpha option',
   lora_dropout: 'has no LoRA dropout option',
   lora_trainable_modules: 'has no LoRA modules option',
+  n_checkpoints: 'keeps its own checkpoints (one per epoch); it has no n_checkpoints option',
+  n_evals: 'evaluates on the validation file by itself; it has no n_evals option',
 };
 
 /** OpenAI's fine-tuning API (and Azure's, which shares it) takes only n_epochs, batch_size and learning_rate_multiplier. */
 export function openAIOptionProblems(spec: { hyperparameters?: Record<string, unknown> | undefined }, provider = 'OpenAI'): string[] {
-  return Object.keys(spec.hyperparameters ?? {})
+  const hp = spec.hyperparameters ?? {};
+  const problems = Object.keys(hp)
     .filter((k) => k in NOT_OPENAI_OPTIONS)
     .map((k) => `hyperparameters.${k}: ${provider} ${NOT_OPENAI_OPTIONS[k]}`);
+  if (hp.batch_size === 'max') problems.push(`hyperparameters.batch_size: ${provider} takes a number or "auto", not "max"`);
+  return problems;
 }
 
 /** OpenAI, or any endpoint that speaks its fine-tuning API (OPENAI_BASE_URL): models answer as soon as the job succeeds. */

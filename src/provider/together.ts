@@ -346,6 +346,8 @@ export function createTogetherProvider(config: TogetherConfig, opts: TogetherPro
 
   const serving: ModelServing = {
     kind: 'endpoint',
+    // Base models answer serverless by their own name.
+    servedNameOfBase: (model) => model,
 
     async ensure(req) {
       const existing = await findEndpoint(req.name);
