@@ -1,9 +1,9 @@
 import { providerConfig, type ProviderConfig } from '../config';
+import { LOCAL_AZURE_ACCOUNT } from '../openai-local';
 import type { ProviderKind } from '../provider/types';
 import { LOCAL_API_KEY } from './local-key';
 
-/** The Azure resource the local backend's ARM dialect pretends to be; any names work, these read well in logs. */
-export const LOCAL_AZURE = { subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'tuneflow-local', account: 'tuneflow-local' } as const;
+const LOCAL_AZURE = LOCAL_AZURE_ACCOUNT;
 
 /**
  * The provider settings that point a worker at the local backend in `kind`'s dialect, and the same as

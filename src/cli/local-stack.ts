@@ -41,13 +41,13 @@ export async function startLocalStack(opts: {
   try {
     const server = await startDevServer(opts.server);
     stops.push(() => server.stop());
-    const backend = await startLocalBackend(opts.backend);
+    const backend = await startLocalBackend({ ...opts.backend, dialect: opts.provider ?? opts.backend.dialect ?? 'openai' });
     stops.push(() => backend.close());
     const config: AppConfig = {
       ...opts.config,
       temporal: { ...opts.config.temporal, address: server.address, uiUrl: server.uiUrl, taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue },
       // The local backend accepts any key: the user's real one is neither needed nor shown.
-      provider: localProvider(opts.provider ?? 'openai', backend.url).config,
+      provider: localProvider(opts.provider ?? opts.backend.dialect ?? 'openai', backend.url).config,
       // Unset roots on a local stack mean the current directory's tree (a shared worker must name them).
       dataRoots: opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())],
     };

@@ -1,4 +1,5 @@
 import type { ProviderConfig } from '../config';
+import { createAzureProvider } from './azure';
 import { createOpenAIProvider } from './openai';
 import { createTogetherProvider } from './together';
 import type { FineTuneProvider } from './types';
@@ -16,6 +17,8 @@ export function createProvider(config: ProviderConfig, opts: ProviderOptions = {
   switch (config.kind) {
     case 'openai':
       return createOpenAIProvider({ apiKey: config.apiKey, baseURL: config.baseURL, ...opts });
+    case 'azure':
+      return createAzureProvider(config.azure, opts);
     case 'together':
       return createTogetherProvider(config.together, opts);
     default:

@@ -7,7 +7,7 @@ import { Together } from 'together-ai';
 import type { FileResponse } from 'together-ai/resources/files';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalBackend, startLocalBackend } from '../../src/openai-local/index';
-import { contractFetch, newContractLog, TOGETHER_BACKEND_OPERATIONS, validateTogetherResponse } from './openapi-contract';
+import { contractFetch, newContractLog, TOGETHER_BACKEND_OPERATIONS, togetherContract, validateTogetherResponse } from './openapi-contract';
 import { trainingJsonl, validationJsonl } from './helpers';
 
 const BASE = 'meta-llama/Meta-Llama-3.1-8B-Instruct-Reference';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'together-contract-'));
   // Slow enough to observe running and cancel_requested, fast enough that a job ends in about two seconds.
   backend = await startLocalBackend({ port: 0, stateDir: join(dir, 'state'), dialect: 'together', timeScale: 300, seed: 1 });
-  client = new Together({ apiKey: 'together-local-test', baseURL: backend.url, maxRetries: 0, fetch: contractFetch(contract, 'together') });
+  client = new Together({ apiKey: 'together-local-test', baseURL: backend.url, maxRetries: 0, fetch: contractFetch(contract, togetherContract) });
 });
 afterAll(async () => {
   await backend.close();
@@ -167,7 +167,7 @@ describe("Together's OpenAPI contract", () => {
     await admin('/_admin/settings', { rpm: 0 });
 
     // Without Authorization the SDK cannot be used at all, so this one goes through the contract fetch directly.
-    const res = await contractFetch(contract, 'together')(`${backend.url}/files`, { method: 'GET' });
+    const res = await contractFetch(contract, togetherContract)(`${backend.url}/files`, { method: 'GET' });
     expect(res.status).toBe(401);
   });
 
