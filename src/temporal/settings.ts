@@ -83,17 +83,26 @@ export function loadTemporalSettings(env: NodeJS.ProcessEnv): TemporalConnection
   // The profile name goes explicitly, so envconfig never reads it from process.env behind our back.
   delete overrides.TEMPORAL_PROFILE;
 
-  let profile: ClientConfigProfile;
-  try {
-    profile = loadClientConfigProfile({
+  const load = (strict: boolean): ClientConfigProfile =>
+    loadClientConfigProfile({
       profile: requestedProfile,
       ...(fileExists ? { configSource: { path: file } } : { disableFile: true }),
-      // A misspelt key would otherwise be ignored, and a TLS setting silently lost.
-      configFileStrict: true,
+      configFileStrict: strict,
       overrideEnvVars: overrides,
     });
+  let profile: ClientConfigProfile;
+  try {
+    // Strict: a misspelt key would otherwise be ignored, and a TLS setting silently lost.
+    profile = load(true);
   } catch (err) {
-    throw new TemporalSettingsError(`Temporal connection settings (${where}): ${describeLoadError(err, profileName, file)}`);
+    // The temporal CLI writes tls.disable_host_verification, which this SDK's strict check does not know (nor honour).
+    const cliOnlyKey = err instanceof Error && /unrecognized in profile\.[^:]+\.tls: disable_host_verification$/.test(err.message);
+    try {
+      if (!cliOnlyKey) throw err;
+      profile = load(false);
+    } catch (e) {
+      throw new TemporalSettingsError(`Temporal connection settings (${where}): ${describeLoadError(e, profileName, file)}`);
+    }
   }
 
   const tls = profile.tls;

@@ -125,6 +125,12 @@ describe('Temporal connection settings (envconfig)', () => {
     );
   });
 
+  it('reads a file the temporal CLI wrote with tls.disable_host_verification, which only that CLI knows', async () => {
+    const written = path.join(dir, 'cli-written.toml');
+    await writeFile(written, '[profile.default]\naddress = "a:1"\n[profile.default.tls]\nserver_name = "a"\ndisable_host_verification = true\n');
+    expect(loadTemporalSettings({ TEMPORAL_CONFIG_FILE: written }).tls).toMatchObject({ serverNameOverride: 'a' });
+  });
+
   it('is what loadConfig puts in config.temporal, beside tuneflow\'s own task queue', () => {
     const config = loadConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud', TEMPORAL_TASK_QUEUE: 'tq' });
     expect(config.temporal).toMatchObject({ address: 'acct.tmprl.cloud:7233', namespace: 'prod.acct', apiKey: 'file-api-key', taskQueue: 'tq' });
