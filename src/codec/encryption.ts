@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils';
+import { JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { PayloadKeyError } from './errors';
 import type { CodecKeyring } from './keys';
 
