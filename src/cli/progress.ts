@@ -1,4 +1,5 @@
 import type { createLogUpdate } from 'log-update';
+import { findPayloadKeyError } from '../codec/errors';
 import type { PipelineProgress, PipelineResult } from '../domain/pipeline';
 import type { progressQuery as ProgressQuery } from '../workflows/messages';
 import { remainingAtPace, renderRunDisplay } from './run-display';
@@ -147,8 +148,8 @@ async function followLines(handle: ProgressHandle, progressQuery: typeof Progres
       let line: string;
       try {
         line = formatProgress(await handle.query(progressQuery));
-      } catch {
-        line = 'waiting for a worker to pick the run up…';
+      } catch (err) {
+        line = findPayloadKeyError(err)?.message ?? 'waiting for a worker to pick the run up…';
       }
       if (line !== last && !closed()) {
         if (out.isTTY) out.write(`\r\x1b[2K${line}`);
@@ -167,8 +168,8 @@ async function followLive(handle: ProgressHandle, progressQuery: typeof Progress
     return await whileRunning(handle, async () => {
       try {
         display.update(await queryWithin(handle, progressQuery, 5000));
-      } catch {
-        display.update(null, 'waiting for a worker to pick the run up…');
+      } catch (err) {
+        display.update(null, findPayloadKeyError(err)?.message ?? 'waiting for a worker to pick the run up…');
       }
     });
   } finally {
