@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { cliContext, UsageError } from './context';
-import { LOCAL_API_KEY } from './local-key';
+import { exportLine, LOCAL_SAMPLE_MODEL, localProvider } from './local-provider';
 import type { LocalStack } from './local-stack';
 import { DEFAULT_LOCAL_PORT, parseLocalBackendFlags, type LocalBackendFlags } from './openai-local';
 
@@ -16,22 +16,23 @@ export function register(program: Command): void {
     .option('--fail-jobs', 'local backend: running jobs fail midway')
     .option('--refuse-fine-tuning', 'local backend: refuse job creation with 403, like a provider without fine-tuning access')
     .option('--time-scale <x>', 'local backend: simulated seconds per real second')
-    .action(async (o: LocalBackendFlags & { worker: boolean }) => {
+    .option('--provider <name>', 'which provider the local backend plays and the worker speaks to: openai, azure or together (default openai)')
+    .option('--deployment-seconds <n>', 'local backend, azure: simulated seconds a deployment takes to provision')
+    .action(async (o: Omit<LocalBackendFlags, 'dialect'> & { worker: boolean; provider?: string }) => {
       const { config, logger } = await cliContext();
       const [{ isListening }, { startLocalStack }] = await Promise.all([import('../temporal/dev-server'), import('./local-stack')]);
       for (const addr of ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`]) {
         if (await isListening(addr)) throw new UsageError(`${addr} is already in use: is another \`tuneflow dev\` running?`);
       }
-      const { worker, ...flags } = o;
+      const { worker, provider, ...flags } = o;
+      const backendOptions = parseLocalBackendFlags({ ...flags, ...(provider !== undefined ? { dialect: provider } : {}), port: String(DEFAULT_LOCAL_PORT), stateDir: path.join(config.home, `openai-local${provider && provider !== 'openai' ? `-${provider}` : ''}`) });
       const stack = await startLocalStack({
         config,
         logger,
         worker,
+        provider: backendOptions.dialect ?? 'openai',
         server: { port: 7233, uiPort: 8233, dbFile: path.join(config.home, 'temporal.db') },
-        backend: {
-          ...parseLocalBackendFlags({ ...flags, port: String(DEFAULT_LOCAL_PORT), stateDir: path.join(config.home, 'openai-local') }),
-          logger: logger.child({ component: 'openai-local' }),
-        },
+        backend: { ...backendOptions, logger: logger.child({ component: 'openai-local' }) },
       });
       console.log(devBanner(stack, path.join(config.home, 'temporal.db')));
       await new Promise<void>((resolve) => {
@@ -45,17 +46,19 @@ export function register(program: Command): void {
 
 /** What `tuneflow dev` prints once it is up. The key is the local one: the user's real key never appears. */
 export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'>, dbFile: string): string {
+  const kind = stack.config.provider.kind;
+  const local = localProvider(kind, stack.backend.url);
   return [
     'tuneflow dev is up:',
     `  Temporal     ${stack.server.address} (database ${dbFile})`,
     `  Temporal UI  ${stack.server.uiUrl}`,
-    `  OpenAI-compatible backend  ${stack.backend.url}`,
+    `  local backend  ${stack.backend.url} (speaks ${kind === 'openai' ? 'OpenAI' : kind === 'azure' ? 'Azure OpenAI, with ARM deployments' : 'Together AI'})`,
     `  worker       ${stack.worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
     `  data roots   ${stack.config.dataRoots.join(path.delimiter)} (TUNEFLOW_DATA_ROOTS)`,
     '',
     'In another shell:',
-    `  export TEMPORAL_ADDRESS=${stack.server.address} OPENAI_BASE_URL=${stack.backend.url} OPENAI_API_KEY=${LOCAL_API_KEY}`,
-    '  npx tuneflow run data/sample/support-conversations.jsonl --model gpt-4o-mini-2024-07-18 --poll-interval 2 --wait',
+    `  ${exportLine({ TEMPORAL_ADDRESS: stack.server.address, ...local.env })}`,
+    `  npx tuneflow run data/sample/support-conversations.jsonl --model ${LOCAL_SAMPLE_MODEL[kind]} --poll-interval 2 --wait`,
     '',
     'Ctrl-C stops all of it.',
   ].join('\n');
