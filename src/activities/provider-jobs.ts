@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import type { Logger } from 'pino';
@@ -12,11 +10,13 @@ import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
 import { callProvider, jobTrouble } from '../provider/errors';
 import { uploadFileFromDisk } from '../provider/upload';
-import { runDir } from '../artifacts';
+import { withLocalFile, type Storage } from '../store';
 import { withProgressHeartbeat } from './heartbeat';
+import { appendMetricsRows } from './training-metrics';
 
 export interface ProviderJobDeps {
-  artifactsDir: string;
+  /** The run store: split files to upload come from it, metrics.jsonl goes to it. */
+  storage: Storage;
   logger: Logger;
   provider: () => OpenAI;
 }
@@ -123,17 +123,7 @@ function totalStepsOf(events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[]): numb
   return total;
 }
 
-async function lastRecordedStep(file: string): Promise<number> {
-  try {
-    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
-    const last = lines.at(-1);
-    return last ? (JSON.parse(last) as MetricsRow).step : -1;
-  } catch {
-    return -1;
-  }
-}
-
-export function createProviderJobActivities({ artifactsDir, logger, provider }: ProviderJobDeps) {
+export function createProviderJobActivities({ storage, logger, provider }: ProviderJobDeps) {
   async function pollOnce(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
     const client = provider();
     const job = await callProvider('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(req.jobId));
@@ -147,13 +137,7 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       return events.reverse();
     });
     const rows = fresh.map(metricsRow).filter((r): r is MetricsRow => r !== null);
-    if (rows.length > 0) {
-      // A retried poll may bring rows an earlier attempt already wrote: append only past the last step.
-      const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
-      const since = await lastRecordedStep(metricsFile);
-      const newRows = rows.filter((r) => r.step > since);
-      if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    }
+    await appendMetricsRows(storage.store, req.runId, rows);
     const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null, totalSteps: totalStepsOf(fresh) };
     for (const r of rows) {
       latest.step = r.step;
@@ -189,14 +173,17 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       const file =
         existing ??
         (await withProgressHeartbeat({ bytesSent: 0, bytes: req.bytes }, (reporter) =>
-          callProvider(`Uploading ${req.role} file`, () =>
-            uploadFileFromDisk(client, {
-              path: req.path,
-              filename,
-              purpose: 'fine-tune',
-              signal: Context.current().cancellationSignal,
-              onProgress: (p) => reporter.update(p),
-            }),
+          // A split file in a bucket is downloaded to a temporary file first (see withLocalFile).
+          withLocalFile(storage, req.path, (file) =>
+            callProvider(`Uploading ${req.role} file`, () =>
+              uploadFileFromDisk(client, {
+                path: file,
+                filename,
+                purpose: 'fine-tune',
+                signal: Context.current().cancellationSignal,
+                onProgress: (p) => reporter.update(p),
+              }),
+            ),
           ),
         ));
       logger.info({ runId: req.runId, role: req.role, fileId: file.id, reused: existing !== undefined }, 'training file ready');

@@ -201,12 +201,13 @@ describe('summarizeEval and writeRunReport activities', () => {
     expect(summary.examples).toBe(EXAMPLES);
     expect(summary.candidates.map((c) => c.model)).toEqual(candidates.map((c) => c.model));
     expect(summary.gate?.minImprovement).toBe(0.05);
-    expect(summary.resultsPath).toBe(path.join(artifactsDir, runId, 'eval', 'results.jsonl'));
+    // A store key, not a path on one worker's disk.
+    expect(summary.resultsPath).toBe(`${runId}/eval/results.jsonl`);
     // Workflow history must never hold dataset text or completions.
     const history = JSON.stringify(summary);
     expect(history).not.toContain('capital');
     expect(history.length).toBeLessThan(4000);
-    const merged = (await readFile(summary.resultsPath, 'utf8')).trim().split('\n');
+    const merged = (await readFile(path.join(artifactsDir, summary.resultsPath), 'utf8')).trim().split('\n');
     expect(merged).toHaveLength(EXAMPLES);
     expect(JSON.parse(merged[0] ?? '{}')).toMatchObject({ index: 0, reference: 'The capital of France.' });
     expect(plan.examples).toBe(EXAMPLES);
