@@ -46,7 +46,8 @@ export async function startPipeline(
   input: PipelineInput,
   opts: { workflowId?: string } = {},
 ): Promise<PipelineHandle> {
-  const datasetPath = path.resolve(input.datasetPath);
+  // A local path is made absolute for the worker; an s3:// URI is passed as it is.
+  const datasetPath = input.datasetPath.startsWith('s3://') ? input.datasetPath : path.resolve(input.datasetPath);
   const resolved = resolvePipelineInput({ ...input, datasetPath });
   const workflowId = opts.workflowId ?? defaultWorkflowId(datasetPath);
   assertUsableWorkflowId(workflowId);
