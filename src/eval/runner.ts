@@ -129,15 +129,12 @@ function toAnswer(outcome: ChatOutcome, reference: string): CandidateAnswer {
   return answer;
 }
 
-/** How often at most a batch's finished rows are written back to the store while it runs. */
-export const BATCH_FLUSH_INTERVAL_MS = 1_000;
-
 /**
  * Evaluates examples [start, end) of the eval set with every candidate (and the judge), one JSON line
- * per finished example in the batch object. The object is rewritten whole (atomically) at most every
- * BATCH_FLUSH_INTERVAL_MS and when the attempt ends, so any worker can resume it: examples already
- * finished there are skipped, and a retried attempt redoes only what was in flight or not yet written.
- * Stops promptly on abort; rows already finished are written before it returns.
+ * per finished example in the batch object. A bucket cannot append, so the object is rewritten whole
+ * (atomically) as examples finish, one write at a time, and any worker can resume it: examples already
+ * finished there are skipped, and a retried attempt redoes only what was in flight. Stops promptly on
+ * abort; rows already finished are written before it returns.
  */
 export async function runEvalBatch(job: EvalBatchJob, hooks: EvalBatchHooks): Promise<EvalBatchOutcome> {
   const { caller, logger } = hooks;
@@ -186,21 +183,28 @@ export async function runEvalBatch(job: EvalBatchJob, hooks: EvalBatchHooks): Pr
   // Every finished row of the batch, in the order finished; the object is always rewritten whole.
   const kept: string[] = [...finished.values()].map((row) => `${JSON.stringify(row)}\n`);
   let written = kept.length;
-  let lastFlush = Date.now();
-  let writes: Promise<void> = Promise.resolve();
-  const flush = () => {
-    writes = writes.then(async () => {
-      if (written === kept.length) return;
-      const upTo = kept.length;
-      await job.store.put(job.batchKey, kept.slice(0, upTo).join(''));
-      written = upTo;
-    });
-    lastFlush = Date.now();
-    return writes;
+  let flushing: Promise<void> | null = null;
+  // One write at a time; rows finished while it runs go out together in the next one.
+  const flush = (): Promise<void> => {
+    if (flushing) return flushing;
+    if (written === kept.length) return Promise.resolve();
+    const run = (async () => {
+      try {
+        while (written < kept.length) {
+          const upTo = kept.length;
+          await job.store.put(job.batchKey, kept.slice(0, upTo).join(''));
+          written = upTo;
+        }
+      } finally {
+        flushing = null;
+      }
+    })();
+    flushing = run;
+    return run;
   };
   const appendRow = (row: BatchResultRow) => {
     kept.push(`${JSON.stringify(row)}\n`);
-    return Date.now() - lastFlush >= BATCH_FLUSH_INTERVAL_MS ? flush() : writes;
+    return flush();
   };
 
   const call = async (model: string, messages: Parameters<ChatCaller['complete']>[0]['messages'], operation: string) => {

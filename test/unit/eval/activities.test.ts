@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -189,6 +189,25 @@ describe('evaluateBatch activity', () => {
     expect(['win', 'tie', 'loss']).toContain(judged?.outcome);
     expect(typeof judged?.score).toBe('number');
     expect(row.answers['gpt-4o-mini-2024-07-18']?.judge).toBeUndefined();
+  });
+});
+
+describe('a run started by tuneflow 0.2 (absolute paths in its history)', () => {
+  it('prepares from the split file at its absolute path and evaluates from the eval set at its absolute path', async () => {
+    const runId = 'run-from-0.2/first-run';
+    // 0.2 wrote the split under the artifacts folder and recorded its absolute path.
+    const legacySplit = path.join(artifactsDir, 'run-from-0.2', 'first-run', 'split', 'valid.jsonl');
+    await mkdir(path.dirname(legacySplit), { recursive: true });
+    await writeFile(legacySplit, await readFile(sourcePath));
+    const plan = await mockEnv().runActivity(activities.prepareEval, { runId, sourcePath: legacySplit, seed: 1, batchSize: EXAMPLES });
+    expect(plan.examples).toBe(EXAMPLES);
+    const absoluteEvalSet = path.join(artifactsDir, plan.evalSetPath);
+    const batch = plan.batches[0];
+    if (!batch) throw new Error('no batch');
+    const result = await mockEnv().runActivity(activities.evaluateBatch, { runId, evalSetPath: absoluteEvalSet, batch, candidates, seed: 1, maxTokens: 64, concurrency: 2 });
+    expect(result).toMatchObject({ examples: EXAMPLES, failed: 0 });
+    const summary = await mockEnv().runActivity(activities.summarizeEval, { runId, candidates, seed: 1 });
+    expect(summary.examples).toBe(EXAMPLES);
   });
 });
 
