@@ -5,6 +5,20 @@ import { exportLine, LOCAL_SAMPLE_MODEL, localProvider } from './local-provider'
 import type { LocalStack } from './local-stack';
 import { DEFAULT_LOCAL_PORT, parseLocalBackendFlags, type LocalBackendFlags } from './openai-local';
 
+/** Where `tuneflow dev --store s3` serves the run store: versitygw's own default port, on loopback. */
+export const DEFAULT_S3_PORT = 7070;
+/** The dev S3 server's bucket and key prefix: TUNEFLOW_STORE=s3://tuneflow/runs. */
+export const DEV_S3_BUCKET = 'tuneflow';
+export const DEV_S3_PREFIX = 'runs';
+/** Loopback-only dev credentials, fixed so the exports printed once keep working across restarts. */
+export const DEV_S3_ACCESS_KEY_ID = 'tuneflow-local';
+export const DEV_S3_SECRET_ACCESS_KEY = 'tuneflow-local-secret';
+
+function storeKind(raw: string): 'local' | 's3' {
+  if (raw === 'local' || raw === 's3') return raw;
+  throw new UsageError(`--store must be local or s3, got ${JSON.stringify(raw)}`);
+}
+
 export function register(program: Command): void {
   program
     .command('dev')
@@ -18,13 +32,15 @@ export function register(program: Command): void {
     .option('--time-scale <x>', 'local backend: simulated seconds per real second')
     .option('--provider <name>', 'which provider the local backend plays and the worker speaks to: openai, azure or together (default openai)')
     .option('--deployment-seconds <n>', 'local backend, azure: simulated seconds a deployment takes to provision')
-    .action(async (o: Omit<LocalBackendFlags, 'dialect'> & { worker: boolean; provider?: string }) => {
+    .option('--store <kind>', `where run files live: local (.tuneflow/artifacts) or s3 (an S3-compatible server on ${DEFAULT_S3_PORT}, data in .tuneflow/s3)`, storeKind, 'local' as const)
+    .action(async (o: Omit<LocalBackendFlags, 'dialect'> & { worker: boolean; provider?: string; store: 'local' | 's3' }) => {
       const { config, logger } = await cliContext();
       const [{ isListening }, { startLocalStack }] = await Promise.all([import('../temporal/dev-server'), import('./local-stack')]);
-      for (const addr of ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`]) {
+      const ports = ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`, ...(o.store === 's3' ? [`127.0.0.1:${DEFAULT_S3_PORT}`] : [])];
+      for (const addr of ports) {
         if (await isListening(addr)) throw new UsageError(`${addr} is already in use: is another \`tuneflow dev\` running?`);
       }
-      const { worker, provider, ...flags } = o;
+      const { worker, provider, store, ...flags } = o;
       const backendOptions = parseLocalBackendFlags({ ...flags, ...(provider !== undefined ? { dialect: provider } : {}), port: String(DEFAULT_LOCAL_PORT), stateDir: path.join(config.home, `openai-local${provider && provider !== 'openai' ? `-${provider}` : ''}`) });
       const stack = await startLocalStack({
         config,
@@ -33,6 +49,19 @@ export function register(program: Command): void {
         provider: backendOptions.dialect ?? 'openai',
         server: { port: 7233, uiPort: 8233, dbFile: path.join(config.home, 'temporal.db') },
         backend: { ...backendOptions, logger: logger.child({ component: 'openai-local' }) },
+        ...(store === 's3'
+          ? {
+              s3: {
+                dataDir: path.join(config.home, 's3'),
+                port: DEFAULT_S3_PORT,
+                bucket: DEV_S3_BUCKET,
+                prefix: DEV_S3_PREFIX,
+                accessKeyId: DEV_S3_ACCESS_KEY_ID,
+                secretAccessKey: DEV_S3_SECRET_ACCESS_KEY,
+                say: (m: string) => process.stderr.write(`${m}\n`),
+              },
+            }
+          : {}),
       });
       console.log(devBanner(stack, path.join(config.home, 'temporal.db')));
       await new Promise<void>((resolve) => {
@@ -45,19 +74,22 @@ export function register(program: Command): void {
 }
 
 /** What `tuneflow dev` prints once it is up. The key is the local one: the user's real key never appears. */
-export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'>, dbFile: string): string {
+export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'> & Partial<Pick<LocalStack, 's3'>>, dbFile: string): string {
   const kind = stack.config.provider.kind;
   const local = localProvider(kind, stack.backend.url);
+  const store = stack.config.store?.kind === 's3' ? stack.config.store : null;
+  const s3 = stack.s3 && store ? { ...stack.s3.env, TUNEFLOW_STORE: `s3://${store.bucket}/${store.prefix}` } : null;
   return [
     'tuneflow dev is up:',
     `  Temporal     ${stack.server.address} (database ${dbFile})`,
     `  Temporal UI  ${stack.server.uiUrl}`,
     `  local backend  ${stack.backend.url} (speaks ${kind === 'openai' ? 'OpenAI' : kind === 'azure' ? 'Azure OpenAI, with ARM deployments' : 'Together AI'})`,
     `  worker       ${stack.worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
+    ...(s3 ? [`  S3 store     ${s3.TUNEFLOW_STORE} at ${s3.AWS_ENDPOINT_URL} (versitygw)`] : []),
     `  data roots   ${stack.config.dataRoots.join(path.delimiter)} (TUNEFLOW_DATA_ROOTS)`,
     '',
     'In another shell:',
-    `  ${exportLine({ TEMPORAL_ADDRESS: stack.server.address, ...local.env })}`,
+    `  ${exportLine({ TEMPORAL_ADDRESS: stack.server.address, ...local.env, ...(s3 ?? {}) })}`,
     `  npx tuneflow run data/sample/support-conversations.jsonl --model ${LOCAL_SAMPLE_MODEL[kind]} --poll-interval 2 --wait`,
     '',
     'Ctrl-C stops all of it.',

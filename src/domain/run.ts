@@ -43,7 +43,7 @@ export interface EvalSummary {
   beatsBase: boolean;
   judgeModel: string | null;
   gate: { minImprovement: number; outcome: 'promoted' | 'rejected' } | null;
-  /** Per-example answers and scores (JSONL) in the run's artifacts directory. */
+  /** Per-example answers and scores (JSONL): a key in the run store (an absolute path in runs from 0.2). */
   resultsPath: string;
 }
 
