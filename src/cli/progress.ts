@@ -32,6 +32,11 @@ export function formatResult(r: PipelineResult, uiUrl?: string): string {
     `  base model     ${r.baseModel}`,
     `  fine-tuned     ${r.fineTunedModel}`,
     `  best ckpt      ${r.bestCheckpoint.model}${r.bestCheckpoint.step !== null ? ` (step ${r.bestCheckpoint.step}, full valid loss ${fmt(r.bestCheckpoint.fullValidLoss, 4)})` : ` (final model: ${r.chosen.reason ?? 'no checkpoint reported a loss'})`}`,
+    ...(r.serving
+      ? [
+          `  ${r.serving.kind === 'deployment' ? 'deployments' : 'endpoints  '}    ${r.serving.deployments.filter((d) => d.created).length} created, ${r.serving.removed} deleted; ready in ${r.serving.deployingSeconds.toFixed(0)} s, hosting ${r.serving.hostingCostUsd === null ? 'cost not published' : `$${r.serving.hostingCostUsd.toFixed(2)}`}`,
+        ]
+      : []),
     `  dataset        ${r.dataset.examples} examples → ${r.dataset.train.examples} train / ${r.dataset.valid.examples} valid, est. $${r.dataset.estimatedCostUsd.toFixed(2)}`,
     '',
     `Evaluation on ${r.eval.examples} held-out examples (Δ vs base with 95% CI; primary: ${r.eval.primaryMetric})`,
