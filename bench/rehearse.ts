@@ -23,7 +23,8 @@ import { chaosInput, waitForClose, type Run } from './chaos/runs';
 import { BackendProcess, LOCAL_API_KEY } from './chaos/stack';
 import { judgeRun, summarizeProblems } from './chaos/verdicts';
 import { localPath } from './rehearse/compose';
-import { findTemporalServer, serverReleaseEvidence, TEMPORAL_SERVER_VERSION } from './rehearse/temporal-server';
+import { findLocalTools } from './rehearse/parts';
+import { serverReleaseEvidence, TEMPORAL_SERVER_VERSION } from './rehearse/temporal-server';
 import { listenersOn, Topology } from './rehearse/topology';
 
 const WORKER_SERVICE = 'worker';
@@ -145,7 +146,8 @@ async function main(): Promise<void> {
   if (!Number.isFinite(timeScale) || timeScale <= 0) throw new Error(`--time-scale must be a positive number, got '${values['time-scale']}'`);
 
   const started = Date.now();
-  const server = await findTemporalServer({ say });
+  const tools = await findLocalTools(say);
+  const { server } = tools;
   say(`Temporal server ${TEMPORAL_SERVER_VERSION} (${server.source}${server.buildSeconds ? `, built in ${server.buildSeconds} s` : ''}): ${server.binDir}`);
   const dir = await mkdtemp(path.join(tmpdir(), 'tuneflow-rehearse-'));
   // Services that run as their own user (PostgreSQL) must pass through to their folders.
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
     vars: { OPENAI_API_KEY: LOCAL_API_KEY, OPENAI_BASE_URL: backend.url, TUNEFLOW_DATASETS: datasets, POSTGRES_PASSWORD: randomBytes(12).toString('hex') },
     dir,
     scale: { [WORKER_SERVICE]: 0 },
+    tools,
     say: (m) => say(`  ${m}`),
   });
   let stopping = false;
@@ -189,7 +192,10 @@ async function main(): Promise<void> {
     backend.process.start();
     await backend.waitUntilServing(30_000);
     await topology.up();
-    const datasetPath = localPath('/data/support.jsonl', { addresses: topology.addresses, self: '', paths: [['/data', datasets]], root: dir });
+    const workerService = topology.project.services.get(WORKER_SERVICE);
+    if (!workerService) throw new Error(`docker-compose.yml has no '${WORKER_SERVICE}' service`);
+    // The worker reads datasets under /data (its TUNEFLOW_DATA_ROOTS), a volume of TUNEFLOW_DATASETS.
+    const datasetPath = localPath('/data/support.jsonl', topology.placement(workerService, 1, ''));
     for (const n of workerCounts) phases.push(await runPhase(topology, backend, n, runs, datasetPath));
   } finally {
     const addresses = topology.allAddresses;

@@ -1,12 +1,13 @@
 // What stands in for each image of docker-compose.yml on this machine: the same program, built from its
 // module or installed from Debian's packages, given the service's own command and environment.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chown, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { REPO_ROOT } from '../chaos/processes';
 import { dockerfileFacts, localPath, type ComposeService, type Placement } from './compose';
-import { findTemporalServer, TEMPORAL_SERVER_VERSION } from './temporal-server';
+import { findTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalServerParts } from './temporal-server';
 
 /** Debian's PostgreSQL; docker-compose.yml's postgres image has the same major version. */
 export const POSTGRES_MAJOR = '15';
@@ -16,6 +17,16 @@ export const POSTGRES_BIN = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
 export const NOT_REHEARSED: Record<string, string> = {
   'temporal-ui': 'a browser UI: nothing in the runs depends on it, and its server is not built here',
 };
+
+/** Where the images' programs are on this machine (found or built before the rehearsal starts). */
+export interface LocalTools {
+  /** temporal-server and temporal-sql-tool. */
+  serverBinDir: string;
+  /** The server module's schema/ folder. */
+  schemaDir: string;
+  /** The folder of the Temporal CLI (`temporal`). */
+  temporalCliDir: string;
+}
 
 export interface LocalProgram {
   argv: string[];
@@ -32,11 +43,13 @@ export interface LocalPart {
   image: string;
   tag: string | null;
   /** Container paths the image brings, mapped to where the same files are here. */
-  imagePaths(): Promise<Array<[string, string]>>;
+  imagePaths(tools: LocalTools): Array<[string, string]>;
   /** Folders put before PATH (the image's binaries). */
-  binDirs(): Promise<string[]>;
-  /** The program the container runs, from the service's command or the image's default. */
-  program(service: ComposeService, placement: Placement, env: NodeJS.ProcessEnv): Promise<LocalProgram>;
+  binDirs(tools: LocalTools): string[];
+  /** The program the container runs, from the service's command or the image's default. No side effects. */
+  program(service: ComposeService, placement: Placement, env: NodeJS.ProcessEnv, tools: LocalTools): LocalProgram;
+  /** What the image's entrypoint does before the program on a first start (e.g. initdb). */
+  prepare?(service: ComposeService, placement: Placement, program: LocalProgram): Promise<void>;
 }
 
 /** "temporalio/server:1.32.1" to its repository and tag. */
@@ -78,54 +91,56 @@ function runToEnd(argv: string[], env: NodeJS.ProcessEnv, user: string | undefin
   });
 }
 
+const pgdataOf = (placement: Placement, env: NodeJS.ProcessEnv): string => env.PGDATA ?? localPath('/var/lib/postgresql/data', placement);
+const socketsOf = (placement: Placement): string => localPath('/var/run/postgresql', placement);
+
 /** The postgres image's entrypoint: initdb with POSTGRES_USER and POSTGRES_PASSWORD on first start, then postgres. */
 const postgres: LocalPart = {
   image: 'postgres',
   tag: POSTGRES_MAJOR,
-  imagePaths: async () => [],
-  binDirs: async () => [POSTGRES_BIN],
-  async program(service, placement, env) {
-    const user = isRoot() ? 'postgres' : undefined;
-    const pgdata = env.PGDATA ?? localPath('/var/lib/postgresql/data', placement);
-    const sockets = localPath('/var/run/postgresql', placement);
+  imagePaths: () => [],
+  binDirs: () => [POSTGRES_BIN],
+  program(service, placement, env) {
+    const db = env.POSTGRES_DB ?? env.POSTGRES_USER ?? 'postgres';
+    if (db !== 'postgres') throw new Error(`services.${service.name}: POSTGRES_DB '${db}' is not created by the rehearsal; keep it 'postgres'`);
+    return {
+      argv: [`${POSTGRES_BIN}/postgres`, '-D', pgdataOf(placement, env), '-h', placement.self, '-p', '5432', '-k', socketsOf(placement)],
+      env,
+      cwd: placement.root,
+      user: isRoot() ? 'postgres' : undefined,
+      stopSignal: 'SIGINT',
+    };
+  },
+  async prepare(_service, placement, program) {
+    const { env, user } = program;
+    const pgdata = pgdataOf(placement, env);
+    const sockets = socketsOf(placement);
     await mkdir(pgdata, { recursive: true, mode: 0o700 });
     await mkdir(sockets, { recursive: true });
-    const fresh = (await readdir(pgdata)).length === 0;
-    if (fresh) {
-      const pwfile = path.join(sockets, '.pwfile');
-      await writeFile(pwfile, env.POSTGRES_PASSWORD ?? '', { mode: 0o600 });
-      if (user) for (const d of [pgdata, placement.root]) await chownTree(d, user);
+    if ((await readdir(pgdata)).length > 0) return;
+    const pwfile = path.join(sockets, '.pwfile');
+    await writeFile(pwfile, env.POSTGRES_PASSWORD ?? '', { mode: 0o600 });
+    if (user) for (const d of [pgdata, placement.root]) await chownTree(d, user);
+    try {
       await runToEnd(
         [`${POSTGRES_BIN}/initdb`, '-D', pgdata, '-U', env.POSTGRES_USER ?? 'postgres', `--pwfile=${pwfile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--locale=C.UTF-8'],
         env,
         user,
         path.join(placement.root, 'initdb.log'),
       );
+    } finally {
       await writeFile(pwfile, '');
-      const db = env.POSTGRES_DB ?? env.POSTGRES_USER ?? 'postgres';
-      if (db !== 'postgres') throw new Error(`services.${service.name}: POSTGRES_DB '${db}' is not created by the rehearsal; keep it 'postgres'`);
     }
-    return {
-      argv: [`${POSTGRES_BIN}/postgres`, '-D', pgdata, '-h', placement.self, '-p', '5432', '-k', sockets],
-      env,
-      cwd: placement.root,
-      user,
-      stopSignal: 'SIGINT',
-    };
   },
 };
 
-/** temporalio/admin-tools: temporal-sql-tool and the schemas built from the server module, the Temporal CLI. */
+/** temporalio/admin-tools: temporal-sql-tool and the schemas from the server module, and the Temporal CLI. */
 const adminTools: LocalPart = {
   image: 'temporalio/admin-tools',
   tag: serverTag,
-  imagePaths: async () => [['/etc/temporal/schema', (await findTemporalServer()).schemaDir]],
-  async binDirs() {
-    const cli = await findTemporalCli();
-    if (!cli.path) throw new Error('admin-tools needs the Temporal CLI; none found or built (see src/temporal/cli.ts)');
-    return [(await findTemporalServer()).binDir, path.dirname(cli.path)];
-  },
-  async program(service, placement, env) {
+  imagePaths: (tools) => [['/etc/temporal/schema', tools.schemaDir]],
+  binDirs: (tools) => [tools.serverBinDir, tools.temporalCliDir],
+  program(service, placement, env) {
     if (!service.command) throw new Error(`services.${service.name}: admin-tools idles without a command; give it one`);
     return { argv: service.command, env, cwd: localPath('/etc/temporal', placement), stopSignal: 'SIGTERM' };
   },
@@ -135,12 +150,12 @@ const adminTools: LocalPart = {
 const temporalServer: LocalPart = {
   image: 'temporalio/server',
   tag: serverTag,
-  imagePaths: async () => [],
-  binDirs: async () => [(await findTemporalServer()).binDir],
-  async program(service, placement, env) {
+  imagePaths: () => [],
+  binDirs: (tools) => [tools.serverBinDir],
+  program(service, placement, env, tools) {
     if (service.command) throw new Error(`services.${service.name}: the rehearsal runs the image's entrypoint only; drop the command`);
     return {
-      argv: [path.join((await findTemporalServer()).binDir, 'temporal-server'), 'start'],
+      argv: [path.join(tools.serverBinDir, 'temporal-server'), 'start'],
       env: { BIND_ON_IP: placement.self, ...env },
       cwd: localPath('/etc/temporal', placement),
       stopSignal: 'SIGTERM',
@@ -151,19 +166,17 @@ const temporalServer: LocalPart = {
 /** The tuneflow image (Dockerfile): its ENTRYPOINT, WORKDIR and ENV, with the build context where the image has its copy. */
 function tuneflowImage(service: ComposeService): LocalPart {
   const dockerfile = service.build?.dockerfile ?? path.join(REPO_ROOT, 'Dockerfile');
-  const facts = async () => dockerfileFacts(await readFile(dockerfile, 'utf8'));
+  const facts = dockerfileFacts(readFileSync(dockerfile, 'utf8'));
+  const context = service.build?.context ?? REPO_ROOT;
   return {
     image: service.image ? imageRef(service.image).repository : 'tuneflow',
     tag: null,
-    imagePaths: async () => [[(await facts()).workdir ?? '/app', service.build?.context ?? REPO_ROOT]],
-    binDirs: async () => [],
-    async program(s, placement, env) {
-      const f = await facts();
-      const entrypoint = (s.entrypoint ?? f.entrypoint ?? []).map((a) => (a === 'node' ? process.execPath : a.startsWith('/') ? localPath(a, placement) : a));
-      const workdir = localPath(f.workdir ?? '/', placement);
-      await mkdir(workdir, { recursive: true });
-      const imageEnv = Object.fromEntries(Object.entries(f.env).map(([k, v]) => [k, v.startsWith('/') ? localPath(v, placement) : v]));
-      return { argv: [...entrypoint, ...(s.command ?? f.cmd ?? [])], env: { ...imageEnv, ...env }, cwd: workdir, stopSignal: 'SIGTERM' };
+    imagePaths: () => [[facts.workdir ?? '/app', context]],
+    binDirs: () => [],
+    program(s, placement, env) {
+      const entrypoint = (s.entrypoint ?? facts.entrypoint ?? []).map((a) => (a === 'node' ? process.execPath : a.startsWith('/') ? localPath(a, placement) : a));
+      const imageEnv = Object.fromEntries(Object.entries(facts.env).map(([k, v]) => [k, v.startsWith('/') ? localPath(v, placement) : v]));
+      return { argv: [...entrypoint, ...(s.command ?? facts.cmd ?? [])], env: { ...imageEnv, ...env }, cwd: localPath(facts.workdir ?? '/', placement), stopSignal: 'SIGTERM' };
     },
   };
 }
@@ -178,4 +191,12 @@ export function partFor(service: ComposeService): LocalPart {
   if (!part) throw new Error(`services.${service.name}: no local part stands in for image '${service.image ?? '(none)'}'`);
   if (part.tag !== null && ref.tag !== part.tag) throw new Error(`services.${service.name}: image tag '${ref.tag ?? '(none)'}' but the local part is ${part.tag}`);
   return part;
+}
+
+/** Finds (or builds) what the parts need: the Temporal server and SQL tool, and the Temporal CLI. */
+export async function findLocalTools(say?: (m: string) => void): Promise<LocalTools & { server: TemporalServerParts }> {
+  const server = await findTemporalServer({ say });
+  const cli = await findTemporalCli({ say });
+  if (!cli.path) throw new Error('admin-tools needs the Temporal CLI; none found or built (see src/temporal/cli.ts)');
+  return { serverBinDir: server.binDir, schemaDir: server.schemaDir, temporalCliDir: path.dirname(cli.path), server };
 }

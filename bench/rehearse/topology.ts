@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sleep } from '../chaos/processes';
 import { localScript, localValue, parseCompose, startOrder, type ComposeProject, type ComposeService, type Placement } from './compose';
-import { NOT_REHEARSED, partFor, type LocalProgram } from './parts';
+import { NOT_REHEARSED, partFor, type LocalProgram, type LocalTools } from './parts';
 
 export interface TopologyOptions {
   composeFile: string;
@@ -17,6 +17,7 @@ export interface TopologyOptions {
   dir: string;
   /** Replicas per service (`--scale`); 1 for any other. */
   scale?: Record<string, number>;
+  tools: LocalTools;
   say?: (m: string) => void;
 }
 
@@ -95,7 +96,7 @@ export class Topology {
 
   /** Starts every service, in depends_on order, each once its dependencies meet their conditions. */
   async up(): Promise<void> {
-    for (const s of this.project.services.values()) if (skipReason(s) === null) this.addresses.set(s.name, this.allocate());
+    this.assignAddresses();
     for (const service of this.services) {
       for (const dep of service.dependsOn) await this.waitFor(dep.service, dep.condition);
       await this.scale(service.name, this.opts.scale?.[service.name] ?? 1);
@@ -115,35 +116,39 @@ export class Topology {
     await Promise.all(extra.map((r) => this.stopReplica(r)));
   }
 
-  private async placement(service: ComposeService, index: number, self: string): Promise<Placement> {
-    const root = path.join(this.opts.dir, 'containers', `${service.name}-${index}`);
-    await mkdir(root, { recursive: true });
-    const paths: Array<[string, string]> = [];
-    for (const v of service.volumes) {
-      const host = v.type === 'bind' ? v.source : path.join(this.opts.dir, 'volumes', v.source);
-      if (v.type === 'volume') await mkdir(host, { recursive: true });
-      paths.push([v.target, host]);
-    }
-    paths.push(...(await partFor(service).imagePaths()));
-    return { addresses: this.addresses, self, paths, root };
+  /** Where a replica's container names and paths land; no side effects. */
+  placement(service: ComposeService, index: number, self: string): Placement {
+    const paths: Array<[string, string]> = service.volumes.map((v) => [v.target, v.type === 'bind' ? v.source : path.join(this.opts.dir, 'volumes', v.source)]);
+    paths.push(...partFor(service).imagePaths(this.opts.tools));
+    return { addresses: this.addresses, self, paths, root: path.join(this.opts.dir, 'containers', `${service.name}-${index}`) };
   }
 
-  private async startReplica(service: ComposeService, index: number): Promise<Replica> {
+  /** What a replica runs: the part's program for the service's command and environment as they read here; no side effects. */
+  plan(service: ComposeService, index: number, self: string): { placement: Placement; program: LocalProgram } {
     const part = partFor(service);
-    const self = index === 1 && this.addresses.has(service.name) ? (this.addresses.get(service.name) ?? '') : this.allocate();
-    const placement = await this.placement(service, index, self);
+    const placement = this.placement(service, index, self);
     const env: NodeJS.ProcessEnv = {
       // A container starts from its image's environment, not the host's.
-      PATH: [...(await part.binDirs()), '/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter),
+      PATH: [...part.binDirs(this.opts.tools), '/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter),
       HOME: placement.root,
       ...Object.fromEntries(Object.entries(service.environment).map(([k, v]) => [k, localValue(v, placement, k)])),
     };
-    const program = await part.program(
-      { ...service, command: service.command?.map((a) => (/[\s\n]/.test(a) ? localScript(a, placement) : localValue(a, placement))) ?? null },
-      placement,
-      env,
-    );
+    const command = service.command?.map((a) => (/\s/.test(a) ? localScript(a, placement) : localValue(a, placement))) ?? null;
+    return { placement, program: part.program({ ...service, command }, placement, env, this.opts.tools) };
+  }
+
+  /** Addresses for every service that runs, as compose's DNS would name them. */
+  assignAddresses(): void {
+    for (const s of this.project.services.values()) if (skipReason(s) === null && !this.addresses.has(s.name)) this.addresses.set(s.name, this.allocate());
+  }
+
+  private async startReplica(service: ComposeService, index: number): Promise<Replica> {
+    const self = index === 1 && this.addresses.has(service.name) ? (this.addresses.get(service.name) ?? '') : this.allocate();
+    const { placement, program } = this.plan(service, index, self);
+    await mkdir(placement.root, { recursive: true });
+    for (const [, host] of placement.paths) if (host.startsWith(path.join(this.opts.dir, 'volumes'))) await mkdir(host, { recursive: true });
     await mkdir(program.cwd, { recursive: true });
+    await partFor(service).prepare?.(service, placement, program);
     const logDir = path.join(this.opts.dir, 'logs');
     await mkdir(logDir, { recursive: true });
     const name = `${service.name}-${index}`;
