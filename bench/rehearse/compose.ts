@@ -225,7 +225,10 @@ function escapeRegExp(s: string): string {
 
 /** A value written for the container, as it must read here: service hosts to their addresses, container paths to host paths. */
 export function localValue(value: string, placement: Placement, variable?: string): string {
+  // Every interface of the container is its one address here.
+  const all = /^(?:0\.0\.0\.0)?:(\d+)$/.exec(value);
   if (value === '0.0.0.0') return placement.self;
+  if (all) return `${placement.self}:${all[1] ?? ''}`;
   if (variable && HOST_VARIABLE.test(variable) && placement.addresses.has(value)) return placement.addresses.get(value) ?? value;
   let out = value;
   for (const [service, address] of placement.addresses) {
@@ -250,7 +253,7 @@ export interface DockerfileFacts {
   cmd: string[] | null;
   workdir: string | null;
   env: Record<string, string>;
-  /** COPY destinations of the last stage that come from the build context (not --from another stage). */
+  /** USER the image runs as (the rehearsal runs as itself). */
   user: string | null;
 }
 

@@ -108,6 +108,8 @@ describe('reading a Compose file', () => {
     expect(localValue('temporal', placement, 'SQL_HOST')).toBe('127.1.2.3');
     expect(localValue('temporal-sql-tool', placement)).toBe('temporal-sql-tool');
     expect(localValue('0.0.0.0', placement)).toBe('127.1.2.9');
+    expect(localValue(':7070', placement)).toBe('127.1.2.9:7070');
+    expect(localValue('0.0.0.0:8888', placement)).toBe('127.1.2.9:8888');
     expect(localValue('/data/a.jsonl', placement)).toBe('/host/data/a.jsonl');
     expect(localValue('/var/lib/x', placement)).toBe('/c/w-1/var/lib/x');
   });
