@@ -12,10 +12,10 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import type { PipelineResult } from '../src/domain/pipeline';
 import { startPipeline } from '../src/starter';
+import { connectClient } from '../src/temporal/connect';
 import { startDevServer } from '../src/temporal/dev-server';
 import { progressQuery } from '../src/workflows';
 import { generateChatJsonl } from './chat-dataset';
@@ -114,9 +114,8 @@ async function main(): Promise<void> {
     stops.push(() => stopProcess(worker));
 
     const config = loadConfig({ TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: TASK_QUEUE, OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: API_KEY, TUNEFLOW_ARTIFACTS_DIR: artifactsDir });
-    const connection = await Connection.connect({ address: server.address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = await connectClient(config.temporal, { codec: config.codec });
+    stops.push(() => client.connection.close());
 
     const started = performance.now();
     const handle = await startPipeline(

@@ -12,6 +12,8 @@ export {
   type ResolvedPipelineInput,
 } from './domain/pipeline';
 export type { Stage } from './domain/stages';
-export { defaultWorkflowId, RunAlreadyExistsError, startPipeline, uiLink, type PipelineHandle } from './starter';
+export { anonymousWorkflowId, defaultWorkflowId, RunAlreadyExistsError, startPipeline, uiLink, type PipelineHandle } from './starter';
+// A client from the config's Temporal settings (envconfig profile) whose payloads go through the codec keys, if any.
+export { connectClient, tuneflowDataConverter } from './temporal/connect';
 // Definitions only (defineQuery/defineUpdate): importing them loads no workflow code.
 export { progressQuery, resumeSignal } from './workflows/messages';

@@ -1,14 +1,15 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { CodecKeyConfigError, loadCodecKeys, type CodecKeyring } from './codec/keys';
 import { PROVIDER_KINDS, type ProviderKind } from './provider/types';
+import { loadTemporalSettings, TemporalSettingsError, type TemporalConnectionSettings } from './temporal/settings';
 
 /** An unset variable and an empty one mean the same: not given. */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 const ConfigSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*: Temporal's envconfig (src/temporal/settings.ts).
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tuneflow'),
   TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
   TUNEFLOW_PROVIDER: z.enum(PROVIDER_KINDS).default('openai'),
@@ -29,6 +30,10 @@ const ConfigSchema = z.object({
   TOGETHER_API_KEY: optional(z.string().min(1)),
   TOGETHER_BASE_URL: z.string().url().default('https://api.together.xyz/v1'),
   TUNEFLOW_TOGETHER_ENDPOINT_HARDWARE: optional(z.string().min(1)),
+  // Payload encryption keys, `<id>:<base64>` entries, the current first (src/codec/keys.ts).
+  TUNEFLOW_CODEC_KEYS: optional(z.string()),
+  TUNEFLOW_CODEC_KEY_FILE: optional(z.string()),
+  TUNEFLOW_CODEC_SERVER_TOKEN: optional(z.string().min(16)),
   TUNEFLOW_HOME: z.string().min(1).default('.tuneflow'),
   TUNEFLOW_ARTIFACTS_DIR: z.string().min(1).optional(),
   TUNEFLOW_DATA_ROOTS: z.string().optional(),
@@ -84,7 +89,12 @@ export interface ProviderConfig {
 }
 
 export interface AppConfig {
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  /** How to reach Temporal (a profile of Temporal's config file, the environment over it), and tuneflow's task queue and UI link. */
+  temporal: TemporalConnectionSettings & { taskQueue: string; uiUrl: string };
+  /** Payload encryption keys; absent: payloads are stored as the SDK writes them. */
+  codec?: CodecKeyring | undefined;
+  /** The bearer token `tuneflow codec-server` requires; unset: none (keep the server on a private network). */
+  codecServerToken?: string | undefined;
   provider: ProviderConfig;
   /** Project state: Temporal database, local backend state. */
   home: string;
@@ -117,8 +127,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parsed.data;
   const dataRoots = parseDataRoots(e.TUNEFLOW_DATA_ROOTS);
   const home = path.resolve(e.TUNEFLOW_HOME);
+  let temporal: TemporalConnectionSettings;
+  let codec: CodecKeyring | undefined;
+  try {
+    temporal = loadTemporalSettings(env);
+    codec = loadCodecKeys({ keys: e.TUNEFLOW_CODEC_KEYS, keyFile: e.TUNEFLOW_CODEC_KEY_FILE });
+  } catch (err) {
+    if (err instanceof TemporalSettingsError || err instanceof CodecKeyConfigError) throw new Error(`Invalid environment:\n  ${err.message}`);
+    throw err;
+  }
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    temporal: { ...temporal, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    codec,
+    codecServerToken: e.TUNEFLOW_CODEC_SERVER_TOKEN,
     provider: {
       kind: e.TUNEFLOW_PROVIDER,
       apiKey: e.OPENAI_API_KEY,

@@ -15,6 +15,13 @@ export function defaultWorkflowId(datasetPath: string, now = new Date()): string
   return `ft-${name}-${stamp}-${suffix}`;
 }
 
+/** `ft-<yyyymmdd-hhmmss>-<4 hex>`: for encrypted runs, whose ids (never encrypted by Temporal) must not name the dataset. */
+export function anonymousWorkflowId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const suffix = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  return `ft-${stamp}-${suffix}`;
+}
+
 /** True when the namespace has tuneflow's search attributes (tuneflow dev registers them). */
 async function searchAttributesRegistered(client: Client, namespace: string): Promise<boolean> {
   try {
@@ -48,7 +55,9 @@ export async function startPipeline(
 ): Promise<PipelineHandle> {
   const datasetPath = path.resolve(input.datasetPath);
   const resolved = resolvePipelineInput({ ...input, datasetPath });
-  const workflowId = opts.workflowId ?? defaultWorkflowId(datasetPath);
+  // Workflow ids and search attributes are stored in clear even with the codec on: they name neither dataset nor model then.
+  const encrypted = config.codec !== undefined;
+  const workflowId = opts.workflowId ?? (encrypted ? anonymousWorkflowId() : defaultWorkflowId(datasetPath));
   assertUsableWorkflowId(workflowId);
   const tag = await searchAttributesRegistered(client, config.temporal.namespace);
   try {
@@ -59,7 +68,7 @@ export async function startPipeline(
       // A failed or cancelled run may be started again under its id; a finished one may not.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       ...(tag
-        ? { typedSearchAttributes: [{ key: STAGE_KEY, value: 'validating' }, { key: BASE_MODEL_KEY, value: resolved.model }] }
+        ? { typedSearchAttributes: [{ key: STAGE_KEY, value: 'validating' }, ...(encrypted ? [] : [{ key: BASE_MODEL_KEY, value: resolved.model }])] }
         : {}),
     });
   } catch (err) {

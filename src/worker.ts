@@ -2,15 +2,16 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import { dataRootsHint, type AppConfig } from './config';
-import { createProviderClient } from './provider/client';
+import { createProvider, type FineTuneProvider } from './provider';
 import { TuneflowMetrics } from './telemetry/metrics';
 import { freeLoopbackPort, startMetricsServer } from './telemetry/metrics-server';
 import { instrumentedFetch } from './telemetry/provider-fetch';
 import { startTracing, tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from './telemetry/tracing';
+import { openWorkerConnection, tuneflowDataConverter } from './temporal/connect';
 import type { RunSinks } from './workflows/sinks';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -77,11 +78,13 @@ export function runSinks(metrics?: TuneflowMetrics): InjectedSinks<RunSinks> {
 export async function createWorker({ config, logger, connection, workflowBundle, metrics }: WorkerSetup): Promise<Worker> {
   const tracing = tracingWorkerOptions(await startTracing(config.telemetry, 'tuneflow-worker'));
   const fetch = instrumentedFetch(metrics);
+  // One adapter per worker, built on first use: a worker that is never asked to reach the provider needs no key.
+  let provider: FineTuneProvider | undefined;
   const activities = createActivities({
     config,
     logger,
     metrics,
-    provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL, fetch }),
+    provider: () => (provider ??= createProvider(config.provider, { fetch })),
   });
   const source = workflowBundle ? { workflowBundle } : workflowSource();
   return Worker.create({
@@ -89,6 +92,8 @@ export async function createWorker({ config, logger, connection, workflowBundle,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...source,
+    // Encrypts what the worker writes to history when codec keys are set; explains encrypted payloads it cannot read otherwise.
+    dataConverter: tuneflowDataConverter(config.codec),
     activities,
     // A prebuilt bundle carries its interceptor modules already (bundleWorkflowCode's workflowInterceptorModules).
     interceptors: 'workflowBundle' in source ? { activity: tracing.interceptors.activity } : tracing.interceptors,
@@ -121,10 +126,20 @@ export async function runWorker(config: AppConfig, logger: Logger): Promise<void
       : undefined;
   if (server) logger.info({ port: server.port, runtimePort }, 'serving Prometheus metrics at /metrics');
   const tracing = await startTracing(telemetry, 'tuneflow-worker');
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await openWorkerConnection(config.temporal);
   try {
     const worker = await createWorker({ config, logger, connection, metrics });
-    logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, provider: config.provider.baseURL ?? 'https://api.openai.com/v1' }, 'worker started');
+    logger.info(
+      {
+        address: config.temporal.address,
+        namespace: config.temporal.namespace,
+        temporalSettings: config.temporal.source,
+        taskQueue: config.temporal.taskQueue,
+        provider: config.provider.baseURL ?? 'https://api.openai.com/v1',
+        codecKey: config.codec?.currentId ?? null,
+      },
+      'worker started',
+    );
     await worker.run();
     logger.info('worker stopped');
   } finally {

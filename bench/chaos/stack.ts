@@ -2,9 +2,10 @@
 // backend and the workers as `tuneflow` processes, and a Temporal client for the harness.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client, ConnectionLike } from '@temporalio/client';
 import OpenAI from 'openai';
 import { providerConfig, type AppConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal/connect';
 import { freePort, startDevServer, type DevServer, type DevServerOptions } from '../../src/temporal/dev-server';
 import { sleep, TuneflowProcess } from './processes';
 
@@ -97,7 +98,7 @@ export class ChaosStack {
   private constructor(
     private server: DevServer,
     private readonly serverOpts: DevServerOptions,
-    private readonly connection: Connection,
+    private readonly connection: ConnectionLike,
     readonly client: Client,
     readonly config: AppConfig,
     readonly backend: BackendProcess,
@@ -153,8 +154,8 @@ export class ChaosStack {
         w.start();
         started.push(w);
       }
-      const connection = await Connection.connect({ address: server.address });
-      const client = new Client({ connection, namespace: config.temporal.namespace });
+      const client = await connectClient(config.temporal);
+      const connection = client.connection;
       return new ChaosStack(server, serverOpts, connection, client, config, backend, workers);
     } catch (err) {
       for (const s of started.reverse()) await s.stop().catch(() => undefined);

@@ -14,6 +14,8 @@ export interface DatasetDeps {
   dataRoots: readonly string[];
   logger: Logger;
   metrics?: ValidationMetricsSink | undefined;
+  /** What the provider cannot do with a run's options (see FineTuneProvider.optionProblems). */
+  optionProblems?: ((spec: { model: string; suffix?: string | undefined; hyperparameters?: Record<string, unknown> | undefined }) => string[]) | undefined;
 }
 
 /** What the workflow keeps of a validation: counts and figures, never lines of the dataset. */
@@ -34,7 +36,7 @@ export interface ValidationSummary {
 
 const assertReadable = (file: string, roots: readonly string[]) => assertInputFile(file, { what: 'Dataset', notFoundType: 'DatasetNotFound', roots });
 
-export function createDatasetActivities({ artifactsDir, dataRoots, logger, metrics }: DatasetDeps) {
+export function createDatasetActivities({ artifactsDir, dataRoots, logger, metrics, optionProblems }: DatasetDeps) {
   return {
     async validateDataset(req: {
       runId: string;
@@ -48,11 +50,15 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger, metri
       pipelineInput?: unknown;
     }): Promise<ValidationSummary> {
       if (req.pipelineInput !== undefined) {
+        let resolved: ReturnType<typeof resolvePipelineInput>;
         try {
-          resolvePipelineInput(req.pipelineInput as Parameters<typeof resolvePipelineInput>[0]);
+          resolved = resolvePipelineInput(req.pipelineInput as Parameters<typeof resolvePipelineInput>[0]);
         } catch (err) {
           throw nonRetryable(err instanceof Error ? err.message : String(err), 'InvalidPipelineInput');
         }
+        // Options the provider lacks are found here, before anything leaves the machine.
+        const problems = optionProblems?.(resolved) ?? [];
+        if (problems.length > 0) throw nonRetryable(`The provider cannot run these options:\n  ${problems.join('\n  ')}`, 'InvalidPipelineInput');
       }
       const datasetPath = await assertReadable(req.datasetPath, dataRoots);
       const started = performance.now();

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type OpenAI from 'openai';
+import type { FineTuneProvider } from '../provider/types';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import { JudgeIsCandidateError, assertJudgeIsNotCandidate } from '../domain/eval/judge';
@@ -21,7 +21,7 @@ import { withProgressHeartbeat } from './heartbeat';
 export interface EvalActivityDeps {
   config: AppConfig;
   logger: Logger;
-  provider: () => OpenAI;
+  provider: () => FineTuneProvider;
   metrics?: EvalMetricsSink | undefined;
 }
 
@@ -135,7 +135,7 @@ export function createEvalActivities(deps: EvalActivityDeps) {
   const limiter = new ProviderRateLimiter({ logger: log });
   let caller: ChatCaller | undefined;
   // Built on first use: a worker that never evaluates needs no provider key.
-  const chatCaller = () => (caller ??= new ChatCaller({ client: deps.provider(), limiter, logger: log, metrics: deps.metrics }));
+  const chatCaller = () => (caller ??= new ChatCaller({ client: deps.provider().chat(), limiter, logger: log, metrics: deps.metrics }));
 
   return {
     async prepareEval(input: PrepareEvalInput): Promise<PrepareEvalOutput> {

@@ -1,4 +1,4 @@
-import type OpenAI from 'openai';
+import type { FineTuneProvider } from '../provider/types';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
 import type { EvalMetricsSink } from '../eval/chat';
@@ -7,12 +7,13 @@ import { createDatasetActivities } from './dataset';
 import { createEvalActivities } from './eval';
 import { createProviderJobActivities } from './provider-jobs';
 import { createReaperActivities } from './reaper';
+import { createServingActivities } from './serving';
 
 export interface ActivityDeps {
   config: AppConfig;
   logger: Logger;
   /** Builds the provider client; injected so tests and other providers come in through one seam. */
-  provider: () => OpenAI;
+  provider: () => FineTuneProvider;
   /** Where evaluation and validation figures go when the worker serves metrics. */
   metrics?: (EvalMetricsSink & ValidationMetricsSink) | undefined;
 }
@@ -21,10 +22,11 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const { artifactsDir, dataRoots } = deps.config;
   return {
-    ...createDatasetActivities({ artifactsDir, dataRoots, logger: deps.logger, metrics: deps.metrics }),
+    ...createDatasetActivities({ artifactsDir, dataRoots, logger: deps.logger, metrics: deps.metrics, optionProblems: (spec) => deps.provider().optionProblems(spec) }),
     ...createProviderJobActivities({ artifactsDir, logger: deps.logger, provider: deps.provider }),
     ...createEvalActivities(deps),
     ...createReaperActivities({ logger: deps.logger, provider: deps.provider }),
+    ...createServingActivities({ logger: deps.logger, provider: deps.provider }),
   };
 }
 

@@ -2,23 +2,22 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
-import { finiteOrNull as num, type TrainingMetricsRow } from '../domain/run';
+import type { TrainingMetricsRow } from '../domain/run';
 import { JOB_METADATA_KEYS } from '../domain/job-tags';
 import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
-import { callProvider, jobTrouble } from '../provider/errors';
-import { uploadFileFromDisk } from '../provider/upload';
+import { jobTrouble } from '../provider/errors';
+import type { FineTuneProvider, ProviderJob } from '../provider/types';
 import { runDir } from '../artifacts';
 import { withProgressHeartbeat } from './heartbeat';
 
 export interface ProviderJobDeps {
   artifactsDir: string;
   logger: Logger;
-  provider: () => OpenAI;
+  provider: () => FineTuneProvider;
 }
 
 export interface UploadRequest {
@@ -53,14 +52,14 @@ export interface JobCreated {
   adoptedFrom?: string | null;
 }
 
-export interface JobError {
-  code: string | null;
-  message: string;
-  param: string | null;
-}
+export type { JobError } from '../provider/types';
+import type { JobError } from '../provider/types';
 
 export interface JobPoll {
+  /** In tuneflow's vocabulary (OpenAI's statuses). */
   status: string;
+  /** The provider's own word when it differs (e.g. Together's `compressing`). */
+  providerStatus?: string;
   fineTunedModel: string | null;
   trainedTokens: number | null;
   estimatedFinish: number | null;
@@ -99,30 +98,6 @@ export function uploadFilename(runId: string, role: string, sha256: string): str
 
 type MetricsRow = Required<TrainingMetricsRow>;
 
-function metricsRow(event: OpenAI.FineTuning.Jobs.FineTuningJobEvent): MetricsRow | null {
-  if (event.type !== 'metrics' || !event.data || typeof event.data !== 'object') return null;
-  const d = event.data as Record<string, unknown>;
-  const step = num(d.step);
-  if (step === null) return null;
-  return {
-    step,
-    trainLoss: num(d.train_loss),
-    trainAccuracy: num(d.train_mean_token_accuracy),
-    validLoss: num(d.valid_loss),
-    validAccuracy: num(d.valid_mean_token_accuracy),
-    fullValidLoss: num(d.full_valid_loss),
-  };
-}
-
-/** The job's planned step count, as the latest metrics event gives it. */
-function totalStepsOf(events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[]): number | null {
-  let total: number | null = null;
-  for (const ev of events) {
-    if (ev.type === 'metrics' && ev.data && typeof ev.data === 'object') total = num((ev.data as Record<string, unknown>).total_steps) ?? total;
-  }
-  return total;
-}
-
 async function lastRecordedStep(file: string): Promise<number> {
   try {
     const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
@@ -135,18 +110,10 @@ async function lastRecordedStep(file: string): Promise<number> {
 
 export function createProviderJobActivities({ artifactsDir, logger, provider }: ProviderJobDeps) {
   async function pollOnce(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
-    const client = provider();
-    const job = await callProvider('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(req.jobId));
-    const fresh = await callProvider('Listing job events', async () => {
-      const events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
-      // Events come newest first; read back until the one seen last time.
-      for await (const ev of client.fineTuning.jobs.listEvents(req.jobId, { limit: 100 })) {
-        if (ev.id === req.lastEventId) break;
-        events.push(ev);
-      }
-      return events.reverse();
-    });
-    const rows = fresh.map(metricsRow).filter((r): r is MetricsRow => r !== null);
+    const p = provider();
+    const job = await p.getJob(req.jobId);
+    const fresh = await p.progressSince(req.jobId, req.lastEventId);
+    const rows = fresh.metrics;
     if (rows.length > 0) {
       // A retried poll may bring rows an earlier attempt already wrote: append only past the last step.
       const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
@@ -154,23 +121,23 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       const newRows = rows.filter((r) => r.step > since);
       if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     }
-    const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null, totalSteps: totalStepsOf(fresh) };
+    const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null, totalSteps: fresh.totalSteps };
     for (const r of rows) {
       latest.step = r.step;
       latest.trainLoss = r.trainLoss ?? latest.trainLoss;
       latest.validLoss = r.validLoss ?? latest.validLoss;
       latest.fullValidLoss = r.fullValidLoss ?? latest.fullValidLoss;
     }
-    const err = job.error && job.error.message ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null;
     return {
       status: job.status,
-      fineTunedModel: job.fine_tuned_model ?? null,
-      trainedTokens: job.trained_tokens ?? null,
-      estimatedFinish: job.estimated_finish ?? null,
-      hyperparameters: (job.method?.supervised?.hyperparameters ?? job.hyperparameters ?? null) as Record<string, unknown> | null,
-      error: err,
-      newEvents: fresh.length,
-      lastEventId: fresh.at(-1)?.id ?? req.lastEventId,
+      ...(job.providerStatus !== job.status ? { providerStatus: job.providerStatus } : {}),
+      fineTunedModel: job.fineTunedModel,
+      trainedTokens: job.trainedTokens,
+      estimatedFinish: job.estimatedFinish,
+      hyperparameters: job.hyperparameters,
+      error: job.error,
+      newEvents: fresh.newEvents,
+      lastEventId: fresh.cursor,
       latest,
     };
   }
@@ -178,28 +145,21 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
   return {
     /** Uploads one split file unless an earlier attempt of this run already did. */
     async uploadTrainingFile(req: UploadRequest): Promise<UploadedFile> {
-      const client = provider();
+      const p = provider();
       const filename = uploadFilename(req.runId, req.role, req.sha256);
-      const existing = await callProvider('Listing uploaded files', async () => {
-        for await (const f of client.files.list({ purpose: 'fine-tune', order: 'desc', limit: 100 })) {
-          if (f.filename === filename && f.status !== 'error') return f;
-        }
-        return undefined;
-      });
+      const existing = await p.findFile(filename);
       const file =
         existing ??
         (await withProgressHeartbeat({ bytesSent: 0, bytes: req.bytes }, (reporter) =>
-          callProvider(`Uploading ${req.role} file`, () =>
-            uploadFileFromDisk(client, {
-              path: req.path,
-              filename,
-              purpose: 'fine-tune',
-              signal: Context.current().cancellationSignal,
-              onProgress: (p) => reporter.update(p),
-            }),
-          ),
+          p.uploadFile({
+            path: req.path,
+            filename,
+            bytes: req.bytes,
+            signal: Context.current().cancellationSignal,
+            onProgress: (progress) => reporter.update(progress),
+          }),
         ));
-      logger.info({ runId: req.runId, role: req.role, fileId: file.id, reused: existing !== undefined }, 'training file ready');
+      logger.info({ runId: req.runId, role: req.role, fileId: file.id, reused: existing !== null }, 'training file ready');
       return { fileId: file.id, filename, sha256: req.sha256, examples: req.examples, bytes: req.bytes };
     },
 
@@ -209,37 +169,29 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
      * jobs are tagged with the workflow, the run and a fingerprint.
      */
     async createFineTuningJob(req: JobRequest): Promise<JobCreated> {
-      const client = provider();
+      const p = provider();
       const fingerprint = jobFingerprint(req);
-      const jobs = await jobsOfWorkflow(client, req.workflowId);
-      const own = jobs.find((j) => j.metadata?.[JOB_METADATA_KEYS.runId] === req.runId);
+      const jobs = await p.jobsOfWorkflow(req.workflowId);
+      const own = jobs.find((j) => j.tags?.runId === req.runId);
       if (own) {
         logger.info({ workflowId: req.workflowId, jobId: own.id }, 'fine-tuning job already exists for this run');
         return { jobId: own.id, status: own.status, reused: true, adoptedFrom: null };
       }
-      const adoptable = fingerprint
-        ? jobs.find((j) => j.metadata?.[JOB_METADATA_KEYS.fingerprint] === fingerprint && mayAdopt(j.status))
-        : undefined;
+      const adoptable = fingerprint ? jobs.find((j) => j.tags?.fingerprint === fingerprint && mayAdopt(j.status)) : undefined;
       if (adoptable) {
-        const from = adoptable.metadata?.[JOB_METADATA_KEYS.runId] ?? null;
+        const from = adoptable.tags?.runId ?? null;
         logger.info({ workflowId: req.workflowId, jobId: adoptable.id, status: adoptable.status, adoptedFrom: from }, "adopted an earlier run's fine-tuning job");
         return { jobId: adoptable.id, status: adoptable.status, reused: true, adoptedFrom: from };
       }
-      const job = await callProvider('Creating the fine-tuning job', () =>
-        client.fineTuning.jobs.create({
-          model: req.model,
-          training_file: req.trainingFileId,
-          validation_file: req.validationFileId,
-          seed: req.seed,
-          ...(req.suffix ? { suffix: req.suffix } : {}),
-          metadata: {
-            [JOB_METADATA_KEYS.workflowId]: req.workflowId,
-            [JOB_METADATA_KEYS.runId]: req.runId,
-            ...(fingerprint ? { [JOB_METADATA_KEYS.fingerprint]: fingerprint } : {}),
-          },
-          method: { type: 'supervised', supervised: { hyperparameters: req.hyperparameters ?? {} } },
-        }),
-      );
+      const job = await p.createJob({
+        model: req.model,
+        trainingFileId: req.trainingFileId,
+        validationFileId: req.validationFileId,
+        seed: req.seed,
+        suffix: req.suffix,
+        hyperparameters: req.hyperparameters,
+        tags: { workflowId: req.workflowId, runId: req.runId, fingerprint },
+      });
       logger.info({ workflowId: req.workflowId, jobId: job.id }, 'fine-tuning job created');
       return { jobId: job.id, status: job.status, reused: false, adoptedFrom: null };
     },
@@ -272,19 +224,7 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       }
     },
     async listJobCheckpoints(req: { jobId: string }): Promise<CheckpointSummary[]> {
-      const client = provider();
-      return callProvider('Listing checkpoints', async () => {
-        const out: CheckpointSummary[] = [];
-        for await (const c of client.fineTuning.jobs.checkpoints.list(req.jobId, { limit: 100 })) {
-          out.push({
-            model: c.fine_tuned_model_checkpoint,
-            step: c.step_number,
-            fullValidLoss: num(c.metrics.full_valid_loss),
-            fullValidMeanTokenAccuracy: num(c.metrics.full_valid_mean_token_accuracy),
-          });
-        }
-        return out.sort((a, b) => a.step - b.step);
-      });
+      return provider().listCheckpoints(req.jobId);
     },
 
     /**
@@ -293,27 +233,14 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
      * was cancelled before it learnt the id.
      */
     async cancelFineTuningJob(req: { workflowId: string; runId: string; jobId: string | null }): Promise<{ jobId: string; status: string } | null> {
-      const client = provider();
-      const jobId = req.jobId ?? (await findJobForRun(client, req.workflowId, req.runId))?.id;
+      const p = provider();
+      const jobId = req.jobId ?? (await p.jobsOfWorkflow(req.workflowId)).find((job: ProviderJob) => job.tags?.runId === req.runId)?.id;
       if (!jobId) return null;
-      const job = await callProvider('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(jobId));
+      const job = await p.getJob(jobId);
       if (isTerminalJobStatus(job.status)) return { jobId, status: job.status };
-      const cancelled = await callProvider('Cancelling the fine-tuning job', () => client.fineTuning.jobs.cancel(jobId));
+      const cancelled = await p.cancelJob(jobId);
       logger.info({ workflowId: req.workflowId, jobId, status: cancelled.status }, 'fine-tuning job cancelled');
       return { jobId, status: cancelled.status };
     },
   };
-}
-
-/** Every job tagged with the workflow id, of any of its runs, newest first. */
-async function jobsOfWorkflow(client: OpenAI, workflowId: string): Promise<OpenAI.FineTuning.Jobs.FineTuningJob[]> {
-  return callProvider('Looking for existing jobs', async () => {
-    const out: OpenAI.FineTuning.Jobs.FineTuningJob[] = [];
-    for await (const job of client.fineTuning.jobs.list({ metadata: { [JOB_METADATA_KEYS.workflowId]: workflowId }, limit: 20 })) out.push(job);
-    return out;
-  });
-}
-
-async function findJobForRun(client: OpenAI, workflowId: string, runId: string) {
-  return (await jobsOfWorkflow(client, workflowId)).find((job) => job.metadata?.[JOB_METADATA_KEYS.runId] === runId);
 }

@@ -1,11 +1,11 @@
 import { Context } from '@temporalio/activity';
-import type OpenAI from 'openai';
+import type { FineTuneProvider } from '../provider/types';
 import type { Logger } from 'pino';
 import { reapProviderJobs, type ReapEntry } from '../reaper/reap';
 
 export interface ReaperDeps {
   logger: Logger;
-  provider: () => OpenAI;
+  provider: () => FineTuneProvider;
 }
 
 export function createReaperActivities({ logger, provider }: ReaperDeps) {

@@ -21,24 +21,26 @@ export async function cliContext(): Promise<CliContext> {
   return { config, logger: createLogger(config.logLevel ?? 'info') };
 }
 
-/** Connects a Temporal client, turning "nothing listening" into advice a person can act on. */
+/** Connects a Temporal client (settings and codec keys from the config), turning "nothing listening" into advice a person can act on. */
 export async function connectClient(config: AppConfig): Promise<Client> {
-  const { Client, Connection } = await import('@temporalio/client');
-  let connection: Awaited<ReturnType<typeof Connection.connect>>;
-  try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
-  } catch (err) {
-    throw new UsageError(
-      `Cannot reach Temporal at ${config.temporal.address} (${err instanceof Error ? err.message : String(err)}). ` +
-        'Start one with `tuneflow dev`, or set TEMPORAL_ADDRESS.',
-    );
-  }
+  const temporal = await import('../temporal/connect');
   // The OpenTelemetry SDK is loaded only when tracing is on, so commands start as fast without it.
   const telemetry = config.telemetry?.otlpTracesUrl ? await import('../telemetry/tracing') : null;
   const tracing = await telemetry?.startTracing(config.telemetry, 'tuneflow');
   // The command's spans leave with the process: export them once it has nothing else to do.
   if (tracing) process.once('beforeExit', () => void tracing.shutdown());
-  return new Client({ connection, namespace: config.temporal.namespace, ...(telemetry ? { interceptors: telemetry.tracingClientInterceptors() } : {}) });
+  let client: Client;
+  try {
+    client = await temporal.connectClient(config.temporal, {
+      codec: config.codec,
+      connectTimeoutMs: 5000,
+      ...(telemetry ? { interceptors: telemetry.tracingClientInterceptors() } : {}),
+    });
+  } catch (err) {
+    if (err instanceof temporal.TemporalConnectError) throw new UsageError(err.message);
+    throw err;
+  }
+  return client;
 }
 
 /** An error the person can fix from the command line; printed without a stack, exit code 2. */

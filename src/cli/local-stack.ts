@@ -1,12 +1,16 @@
 import { realpathSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { providerConfig, type AppConfig } from '../config';
+import type { AppConfig } from '../config';
+import type { ProviderKind } from '../provider/types';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../openai-local';
+import { connectClient, openWorkerConnection } from '../temporal/connect';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
+import { localTemporalSettings } from '../temporal/settings';
 import { createWorker, installTemporalLogging } from '../worker';
 import { LOCAL_API_KEY } from './local-key';
+import { localProvider } from './local-provider';
 
 export { LOCAL_API_KEY };
 
@@ -28,6 +32,8 @@ export async function startLocalStack(opts: {
   backend: LocalBackendOptions;
   worker: boolean;
   taskQueue?: string;
+  /** Which provider the local backend plays (its dialect) and the worker speaks to; default openai. */
+  provider?: ProviderKind;
 }): Promise<LocalStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -37,24 +43,24 @@ export async function startLocalStack(opts: {
   try {
     const server = await startDevServer(opts.server);
     stops.push(() => server.stop());
-    const backend = await startLocalBackend(opts.backend);
+    const backend = await startLocalBackend({ ...opts.backend, dialect: opts.provider ?? opts.backend.dialect ?? 'openai' });
     stops.push(() => backend.close());
     const config: AppConfig = {
       ...opts.config,
-      temporal: { ...opts.config.temporal, address: server.address, uiUrl: server.uiUrl, taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue },
+      // Its own dev server, whatever profile, key or TLS the user's Temporal config names.
+      temporal: { ...localTemporalSettings(server.address, opts.server.namespace), uiUrl: server.uiUrl, taskQueue: opts.taskQueue ?? opts.config.temporal.taskQueue },
       // The local backend accepts any key: the user's real one is neither needed nor shown.
-      provider: providerConfig({ apiKey: LOCAL_API_KEY, baseURL: backend.url }),
+      provider: localProvider(opts.provider ?? opts.backend.dialect ?? 'openai', backend.url).config,
       // Unset roots on a local stack mean the current directory's tree (a shared worker must name them).
       dataRoots: opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())],
     };
-    const connection = await Connection.connect({ address: server.address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = await connectClient(config.temporal, { codec: config.codec });
+    stops.push(() => client.connection.close());
     let worker: Worker | null = null;
     let workerDone: Promise<void> | null = null;
     if (opts.worker) {
       installTemporalLogging(opts.logger);
-      const workerConnection = await NativeConnection.connect({ address: server.address });
+      const workerConnection = await openWorkerConnection(config.temporal);
       stops.push(() => workerConnection.close());
       const w = await createWorker({ config, logger: opts.logger, connection: workerConnection });
       worker = w;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './context';
 import { register as cancel } from './cancel';
+import { register as codecServer } from './codec-server';
 import { register as demo } from './demo';
 import { register as dev } from './dev';
 import { register as openaiLocal } from './openai-local';
@@ -25,7 +26,7 @@ export function buildProgram(onError: (text: string) => void = (t) => process.st
     .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
-  for (const registerCommand of [validate, run, status, cancel, resume, reap, report, worker, dev, demo, openaiLocal]) registerCommand(program);
+  for (const registerCommand of [validate, run, status, cancel, resume, reap, report, worker, dev, demo, openaiLocal, codecServer]) registerCommand(program);
   return program;
 }
 

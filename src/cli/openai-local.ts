@@ -1,6 +1,6 @@
 // `tuneflow openai-local`: runs the local OpenAI-compatible backend in the foreground.
 import { type Command, InvalidArgumentError } from 'commander';
-import type { LocalBackendOptions } from '../openai-local/index';
+import type { Dialect, LocalBackendOptions } from '../openai-local/index';
 import { cliConfig } from './context';
 
 export const DEFAULT_LOCAL_PORT = 8787;
@@ -8,6 +8,7 @@ export const DEFAULT_LOCAL_STATE_DIR = '.tuneflow/openai-local';
 
 /** Raw flag values as commander hands them over (see addLocalBackendOptions). */
 export interface LocalBackendFlags {
+  dialect?: string;
   port?: string;
   stateDir?: string;
   rpm?: string;
@@ -21,11 +22,17 @@ export interface LocalBackendFlags {
   uploadBytesPerSecond?: string;
   timeScale?: string;
   seed?: string;
+  deploymentSeconds?: string;
+  refuseDeployments?: string;
 }
+
+const DIALECT_NAMES: readonly Dialect[] = ['openai', 'azure', 'together'];
+const REFUSALS = ['forbidden', 'quota'] as const;
 
 /** Adds the backend flags to a command, so `tuneflow dev` can offer exactly the same ones. */
 export function addLocalBackendOptions(cmd: Command): Command {
   return cmd
+    .option('--dialect <name>', `which provider's API to speak: ${DIALECT_NAMES.join(', ')} (default openai)`)
     .option('--port <p>', `port to listen on (0 = any free port, default ${DEFAULT_LOCAL_PORT})`)
     .option('--state-dir <dir>', `where files and jobs are persisted (default ${DEFAULT_LOCAL_STATE_DIR})`)
     .option('--rpm <n>', 'requests per minute limit, 0 = unlimited (env TUNEFLOW_LOCAL_RPM)')
@@ -38,7 +45,9 @@ export function addLocalBackendOptions(cmd: Command): Command {
     .option('--latency-operations <ids>', 'comma-separated operationIds --latency-ms applies to, e.g. createFile,retrieveFineTuningJob (default: all)')
     .option('--upload-bytes-per-second <n>', 'read upload bodies no faster than this, to simulate a slow link (0 = unlimited)')
     .option('--time-scale <x>', 'simulated seconds per real second (default 100)')
-    .option('--seed <n>', 'seed for fault injection');
+    .option('--seed <n>', 'seed for fault injection')
+    .option('--deployment-seconds <s>', 'azure: simulated seconds an ARM deployment takes to provision (default 240)')
+    .option('--refuse-deployments <why>', `azure: refuse ARM deployment creation: ${REFUSALS.join(' (403) or ')} (400 InsufficientQuota)`);
 }
 
 function num(name: string, raw: string | undefined, min: number, max: number, integer = false): number | undefined {
@@ -52,7 +61,17 @@ function num(name: string, raw: string | undefined, min: number, max: number, in
 
 /** Flags (with env fallbacks TUNEFLOW_LOCAL_RPM / TUNEFLOW_LOCAL_TPM / TUNEFLOW_LOCAL_FAULT_RATE) to startLocalBackend options. */
 export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.ProcessEnv = process.env): LocalBackendOptions {
+  if (flags.dialect !== undefined && !(DIALECT_NAMES as readonly string[]).includes(flags.dialect)) {
+    throw new InvalidArgumentError(`--dialect must be one of ${DIALECT_NAMES.join(', ')}, got '${flags.dialect}'`);
+  }
+  if (flags.refuseDeployments !== undefined && !(REFUSALS as readonly string[]).includes(flags.refuseDeployments)) {
+    throw new InvalidArgumentError(`--refuse-deployments must be one of ${REFUSALS.join(', ')}, got '${flags.refuseDeployments}'`);
+  }
   return {
+    // Set only when given, so callers that spread these options keep their own defaults.
+    ...(flags.dialect !== undefined ? { dialect: flags.dialect as Dialect } : {}),
+    ...(flags.deploymentSeconds !== undefined ? { deploymentSeconds: num('--deployment-seconds', flags.deploymentSeconds, 0, 1e7) } : {}),
+    ...(flags.refuseDeployments !== undefined ? { refuseDeployments: flags.refuseDeployments as (typeof REFUSALS)[number] } : {}),
     port: num('--port', flags.port, 0, 65535, true) ?? DEFAULT_LOCAL_PORT,
     stateDir: flags.stateDir ?? DEFAULT_LOCAL_STATE_DIR,
     rpm: num('--rpm', flags.rpm ?? env.TUNEFLOW_LOCAL_RPM, 0, 1e9) ?? 0,

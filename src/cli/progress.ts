@@ -1,4 +1,5 @@
 import type { createLogUpdate } from 'log-update';
+import { findPayloadKeyError } from '../codec/errors';
 import type { PipelineProgress, PipelineResult } from '../domain/pipeline';
 import type { progressQuery as ProgressQuery } from '../workflows/messages';
 import { remainingAtPace, renderRunDisplay } from './run-display';
@@ -12,6 +13,7 @@ export function formatProgress(p: PipelineProgress): string {
   if (p.latest.step !== null) parts.push(`step ${p.latest.step}`);
   if (p.latest.trainLoss !== null || p.latest.validLoss !== null) parts.push(`train loss ${fmt(p.latest.trainLoss)} · valid loss ${fmt(p.latest.validLoss)}`);
   if (p.counts.examples !== null) parts.push(`${p.counts.examples} examples`);
+  if (p.serving) parts.push(`${p.serving.kind}s ${p.serving.ready}/${p.serving.total} ready${p.serving.removed > 0 ? `, ${p.serving.removed} deleted` : ''}`);
   if (p.counts.evalExamplesTotal !== null) parts.push(`eval ${p.counts.evalExamplesDone}/${p.counts.evalExamplesTotal}`);
   if (p.providerUnreachableSince) parts.push(`provider unreachable since ${p.providerUnreachableSince}${p.providerError ? ` (${p.providerError})` : ''}`);
   if (p.waitingFor) parts.push(`WAITING: ${p.waitingFor}`);
@@ -29,7 +31,7 @@ export function formatResult(r: PipelineResult, uiUrl?: string): string {
     `  job            ${r.jobId}`,
     `  base model     ${r.baseModel}`,
     `  fine-tuned     ${r.fineTunedModel}`,
-    `  best ckpt      ${r.bestCheckpoint.model}${r.bestCheckpoint.step !== null ? ` (step ${r.bestCheckpoint.step}, full valid loss ${fmt(r.bestCheckpoint.fullValidLoss, 4)})` : ' (no checkpoint reported a loss: final model)'}`,
+    `  best ckpt      ${r.bestCheckpoint.model}${r.bestCheckpoint.step !== null ? ` (step ${r.bestCheckpoint.step}, full valid loss ${fmt(r.bestCheckpoint.fullValidLoss, 4)})` : ` (final model: ${r.chosen.reason ?? 'no checkpoint reported a loss'})`}`,
     `  dataset        ${r.dataset.examples} examples → ${r.dataset.train.examples} train / ${r.dataset.valid.examples} valid, est. $${r.dataset.estimatedCostUsd.toFixed(2)}`,
     '',
     `Evaluation on ${r.eval.examples} held-out examples (Δ vs base with 95% CI; primary: ${r.eval.primaryMetric})`,
@@ -146,8 +148,8 @@ async function followLines(handle: ProgressHandle, progressQuery: typeof Progres
       let line: string;
       try {
         line = formatProgress(await handle.query(progressQuery));
-      } catch {
-        line = 'waiting for a worker to pick the run up…';
+      } catch (err) {
+        line = findPayloadKeyError(err)?.message ?? 'waiting for a worker to pick the run up…';
       }
       if (line !== last && !closed()) {
         if (out.isTTY) out.write(`\r\x1b[2K${line}`);
@@ -166,8 +168,8 @@ async function followLive(handle: ProgressHandle, progressQuery: typeof Progress
     return await whileRunning(handle, async () => {
       try {
         display.update(await queryWithin(handle, progressQuery, 5000));
-      } catch {
-        display.update(null, 'waiting for a worker to pick the run up…');
+      } catch (err) {
+        display.update(null, findPayloadKeyError(err)?.message ?? 'waiting for a worker to pick the run up…');
       }
     });
   } finally {

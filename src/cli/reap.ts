@@ -53,8 +53,8 @@ export function register(program: Command): void {
         else console.log(`Schedule ${o.scheduleId} ${outcome}: reaps on '${o.schedule}' via task queue ${req.taskQueue}${req.dryRun ? ' (dry run)' : ''}; next run ${next?.toISOString() ?? 'not planned'}.`);
         return;
       }
-      const [{ createProviderClient }, { reapProviderJobs }] = await Promise.all([import('../provider/client'), import('../reaper/reap')]);
-      const provider = createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL });
+      const [{ createProvider }, { reapProviderJobs }] = await Promise.all([import('../provider'), import('../reaper/reap')]);
+      const provider = createProvider(config.provider);
       const entries = await reapProviderJobs({ provider, temporal: client, logger }, { dryRun: o.dryRun ?? false });
       console.log(o.json ? JSON.stringify(entries, null, 2) : formatReapTable(entries));
     });

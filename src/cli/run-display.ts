@@ -1,5 +1,5 @@
 import type { PipelineProgress } from '../domain/pipeline';
-import { STAGES, type Stage } from '../domain/stages';
+import { STAGES, workingStages, type Stage } from '../domain/stages';
 
 /** What the live display knows: the run, its latest progress (null while no worker answers) and when. */
 export interface RunDisplayInput {
@@ -21,7 +21,6 @@ export function remainingAtPace(first: { atMs: number; done: number }, done: num
   return Math.max(0, (total - done) / perMs);
 }
 
-const WORKING_STAGES = STAGES.filter((s) => s !== 'done' && s !== 'failed' && s !== 'cancelled');
 const LABEL = 12;
 const BAR_MAX = 30;
 
@@ -49,9 +48,10 @@ function row(label: string, text: string): string {
   return `  ${label.padEnd(LABEL)}${text}`;
 }
 
-function stageText(stage: Stage): string {
-  const at = WORKING_STAGES.indexOf(stage as (typeof WORKING_STAGES)[number]);
-  return at >= 0 ? `${stage} (${at + 1} of ${WORKING_STAGES.length})` : stage;
+function stageText(stage: Stage, withServing: boolean): string {
+  const stages = workingStages(withServing);
+  const at = stages.indexOf(stage);
+  return at >= 0 ? `${stage} (${at + 1} of ${stages.length})` : stage;
 }
 
 const passed = (stage: Stage, than: Stage) => STAGES.indexOf(stage) > STAGES.indexOf(than) && stage !== 'failed' && stage !== 'cancelled';
@@ -99,7 +99,7 @@ export function renderRunDisplay({ workflowId, progress: p, note, nowMs, started
     lines.push(row('stage', note ?? 'waiting for a worker to pick the run up…'));
     return lines.map((l) => fit(l, width));
   }
-  lines.push(row('stage', [stageText(p.stage), p.jobId ? `job ${p.jobId}${p.jobStatus ? ` ${p.jobStatus}` : ''}` : null].filter(Boolean).join(' · ')));
+  lines.push(row('stage', [stageText(p.stage, Boolean(p.serving)), p.jobId ? `job ${p.jobId}${p.jobStatus ? ` ${p.jobStatus}` : ''}` : null].filter(Boolean).join(' · ')));
   if (p.counts.examples !== null) {
     const split = p.counts.trainExamples !== null ? ` → ${p.counts.trainExamples} train / ${p.counts.validExamples ?? 0} valid` : '';
     lines.push(row('data', `${p.counts.examples} examples${split}`));
@@ -110,6 +110,7 @@ export function renderRunDisplay({ workflowId, progress: p, note, nowMs, started
   }
   const eta = etaRow(p, nowMs, left);
   if (eta) lines.push(eta);
+  if (p.serving) lines.push(row(p.serving.kind === 'deployment' ? 'deployments' : 'endpoints', `${p.serving.ready} of ${p.serving.total} ready${p.serving.removed > 0 ? ` · ${p.serving.removed} deleted` : ''}`));
   if (p.providerUnreachableSince) lines.push(row('! provider', `unreachable since ${p.providerUnreachableSince}${p.providerError ? ` (${p.providerError})` : ''}`));
   if (p.waitingFor) lines.push(row('! waiting', `${p.waitingFor} (then: tuneflow resume ${workflowId})`));
   if (p.error) lines.push(row('! error', p.error));

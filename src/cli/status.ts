@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { PipelineProgress, PipelineResult } from '../domain/pipeline';
 import type { Stage } from '../domain/stages';
+import { findPayloadKeyError } from '../codec/errors';
 import { cliConfig, connectClient } from './context';
 import { formatProgress, formatResult, LiveRunDisplay, queryWithin } from './progress';
 
@@ -34,7 +35,10 @@ export async function runStatus(client: Client, workflowId: string, uiBase: stri
     try {
       out.progress = await queryWithin(handle, progressQuery, 5000);
       out.stage = out.progress.stage;
-    } catch {
+    } catch (err) {
+      // A worker answered, in payloads this process holds no key for: say so rather than blame the worker.
+      const keyError = findPayloadKeyError(err);
+      if (keyError) throw keyError;
       out.stage = (desc.typedSearchAttributes.get(STAGE_KEY) as Stage | undefined) ?? null;
       out.error = 'No worker answered the progress query; start one with `tuneflow worker`.';
     }
@@ -44,6 +48,8 @@ export async function runStatus(client: Client, workflowId: string, uiBase: stri
   try {
     out.result = (await handle.result()) as PipelineResult;
   } catch (err) {
+    const keyError = findPayloadKeyError(err);
+    if (keyError) throw keyError;
     out.error = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : err instanceof Error ? err.message : String(err);
   }
   return out;

@@ -11,13 +11,15 @@ export interface ChosenModel {
   step: number | null;
   fullValidLoss: number | null;
   source: 'checkpoint' | 'final';
+  /** Why the final model was chosen, when it was (no checkpoint reported a validation loss). */
+  reason?: string;
 }
 
 /**
  * The checkpoint with the lowest full validation loss; ties go to the earlier step (less training,
  * same loss). Falls back to the final model when no checkpoint reports a loss.
  */
-export function pickBestCheckpoint(checkpoints: readonly CheckpointSummary[], finalModel: string): ChosenModel {
+export function pickBestCheckpoint(checkpoints: readonly CheckpointSummary[], finalModel: string, opts: { providerReportsLoss?: boolean } = {}): ChosenModel {
   let best: CheckpointSummary | undefined;
   for (const c of checkpoints) {
     if (c.fullValidLoss === null || !Number.isFinite(c.fullValidLoss)) continue;
@@ -25,6 +27,14 @@ export function pickBestCheckpoint(checkpoints: readonly CheckpointSummary[], fi
       best = c;
     }
   }
-  if (!best) return { model: finalModel, step: null, fullValidLoss: null, source: 'final' };
+  if (!best) {
+    const reason =
+      opts.providerReportsLoss === false
+        ? 'the provider reports no validation loss for checkpoints, so none could be ranked; the final model is chosen'
+        : checkpoints.length === 0
+          ? 'the job kept no checkpoints; the final model is chosen'
+          : 'no checkpoint reported a validation loss (was a validation file given?); the final model is chosen';
+    return { model: finalModel, step: null, fullValidLoss: null, source: 'final', reason };
+  }
   return { model: best.model, step: best.step, fullValidLoss: best.fullValidLoss, source: 'checkpoint' };
 }

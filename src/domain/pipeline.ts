@@ -1,13 +1,22 @@
 import { z } from 'zod';
 import type { ChosenModel, CheckpointSummary } from './checkpoints';
 import type { Stage } from './stages';
-import type { EvalSummary } from './run';
+import type { EvalSummary, ServingFacts } from './run';
 
 const Hyperparameters = z
   .object({
     n_epochs: z.union([z.literal('auto'), z.number().int().min(1).max(50)]).optional(),
-    batch_size: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).optional(),
+    batch_size: z.union([z.literal('auto'), z.literal('max'), z.number().int().min(1).max(256)]).optional(),
     learning_rate_multiplier: z.union([z.literal('auto'), z.number().positive().max(10)]).optional(),
+    // Providers that take an absolute rate and train adapters (Together); each adapter says which of these it lacks.
+    learning_rate: z.number().positive().max(1).optional(),
+    lora: z.boolean().optional(),
+    lora_r: z.number().int().positive().max(1024).optional(),
+    lora_alpha: z.number().positive().optional(),
+    lora_dropout: z.number().min(0).lt(1).optional(),
+    lora_trainable_modules: z.string().min(1).optional(),
+    n_checkpoints: z.number().int().min(1).max(100).optional(),
+    n_evals: z.number().int().min(0).max(1000).optional(),
   })
   .strict();
 
@@ -147,6 +156,17 @@ export interface PipelineProgress {
   providerError?: string | null;
   /** What a person must do before the run goes on (a refused key), or null. */
   waitingFor?: string | null;
+  /** Present only when the provider must deploy models before they answer (Azure deployments, Together endpoints). */
+  serving?: ServingProgress | null;
+}
+
+export interface ServingProgress {
+  kind: 'deployment' | 'endpoint';
+  /** What the run asked to be made answerable, and how many of them answer. */
+  total: number;
+  ready: number;
+  /** Deleted again at cleanup. */
+  removed: number;
 }
 
 export type RunStatus = 'succeeded' | 'promoted' | 'rejected';
@@ -175,6 +195,8 @@ export interface PipelineResult {
     valid: UploadedFile;
   };
   eval: EvalSummary;
+  /** Present when the provider had to deploy the models before they answered. */
+  serving?: ServingFacts;
   artifactsDir: string;
   report: { html: string; markdown: string };
 }

@@ -8,6 +8,8 @@ export interface EvalCandidate {
   /** Training step of a checkpoint; null for base, final and extra models. */
   step: number | null;
   fullValidLoss: number | null;
+  /** The name chat takes for this model when it differs (an Azure deployment, a Together endpoint); absent: `model`. */
+  servedAs?: string;
 }
 
 export type MetricName = 'exactMatch' | 'tokenF1' | 'rougeL' | 'judge';
@@ -100,4 +102,29 @@ export interface RunFacts {
   eval: EvalSummary;
   /** JSONL of TrainingMetricsRow, from the job's metrics events. */
   metricsPath: string;
+  /** Present when the provider had to deploy the models before they answered. */
+  serving?: ServingFacts;
+}
+
+/** What making the models answerable took and cost (Azure deployments, Together endpoints). */
+export interface ServingFacts {
+  kind: 'deployment' | 'endpoint';
+  deployments: { name: string; model: string; servedAs: string; created: boolean }[];
+  /** When the first deployment was asked for (ISO). */
+  startedAt: string;
+  /** Until every model answered. */
+  deployingSeconds: number;
+  /** From the first request to the last deletion; null while not cleaned up. */
+  hostedSeconds: number | null;
+  /** Sum of the deployments' hosting prices, when the provider publishes them (0 for free tiers). */
+  hourlyCostUsd: number | null;
+  hostingCostUsd: number | null;
+  /** Deployments deleted at cleanup. */
+  removed: number;
+}
+
+/** The hosting cost of the time the deployments existed, when the price is known. */
+export function hostingCost(f: ServingFacts): ServingFacts {
+  const cost = f.hourlyCostUsd !== null && f.hostedSeconds !== null ? (f.hourlyCostUsd * f.hostedSeconds) / 3600 : null;
+  return { ...f, hostingCostUsd: cost };
 }

@@ -6,7 +6,9 @@ export const STAGES = [
   'creating_job',
   'training',
   'selecting_checkpoint',
+  'deploying',
   'evaluating',
+  'cleaning_up',
   'reporting',
   'done',
   'failed',
@@ -14,6 +16,14 @@ export const STAGES = [
 ] as const;
 
 export type Stage = (typeof STAGES)[number];
+
+/** Stages only a provider that must deploy a model before it answers (Azure, Together endpoints) goes through. */
+export const SERVING_STAGES: ReadonlySet<Stage> = new Set(['deploying', 'cleaning_up']);
+
+/** The working stages a run passes through, in order: the serving stages only when its provider needs them. */
+export function workingStages(withServing: boolean): Stage[] {
+  return STAGES.filter((s) => !TERMINAL_STAGES.has(s) && (withServing || !SERVING_STAGES.has(s)));
+}
 
 export const TERMINAL_STAGES: ReadonlySet<Stage> = new Set(['done', 'failed', 'cancelled']);
 

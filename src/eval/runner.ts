@@ -194,7 +194,7 @@ export async function runEvalBatch(job: EvalBatchJob, hooks: EvalBatchHooks): Pr
     const answers: Record<string, CandidateAnswer> = {};
     await Promise.all(
       job.candidates.map(async (c) => {
-        const outcome = await call(c.model, example.prompt, `chat completion for eval example ${example.index} (${c.model})`);
+        const outcome = await call(c.servedAs ?? c.model, example.prompt, `chat completion for eval example ${example.index} (${c.model})`);
         answers[c.model] = toAnswer(outcome, example.reference);
       }),
     );

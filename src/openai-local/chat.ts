@@ -31,15 +31,17 @@ export class ChatService {
 
   resolve(name: string): ResolvedModel {
     if (findBaseModel(name)) return { kind: 'base', id: name };
-    if (name.startsWith('ft:')) {
-      const now = this.clock.nowMs();
+    const now = this.clock.nowMs();
+    // Azure deploys a checkpoint by its `ftchkpt-…` id; OpenAI calls it by its model name.
+    const azureCheckpoint = name.startsWith('ftchkpt-');
+    if (name.startsWith('ft:') || name.includes('.ft-') || azureCheckpoint) {
       for (const job of this.store.jobs.values()) {
         const plan = job.validation?.ok ? job.validation.plan : null;
         if (!plan) continue;
         const ft = fineTunedModelOf(job);
         if (name === ft && deriveState(job, now).status === 'succeeded') return { kind: 'tuned', id: name, job, epoch: plan.nEpochs };
-        if (name.startsWith(`${ft}:ckpt-step-`)) {
-          const ckpt = deriveCheckpoints(job, now).find((c) => c.model === name);
+        if (name.startsWith(`${ft}:ckpt-step-`) || (azureCheckpoint && job.dialect === 'azure')) {
+          const ckpt = deriveCheckpoints(job, now).find((c) => c.model === name || (azureCheckpoint && c.id === name));
           if (ckpt) return { kind: 'tuned', id: name, job, epoch: ckpt.step / plan.stepsPerEpoch };
         }
       }
@@ -67,9 +69,10 @@ export class ChatService {
     return found;
   }
 
-  async complete(body: unknown): Promise<Record<string, unknown>> {
+  /** `as`: the model that answers instead of the one the body names (an Azure deployment's model). */
+  async complete(body: unknown, as?: string): Promise<Record<string, unknown>> {
     const req = parseChatRequest(body);
-    const model = this.resolve(req.model);
+    const model = this.resolve(as ?? req.model);
     const query = req.messages
       .filter((m) => m.role === 'system' || m.role === 'developer' || m.role === 'user')
       .map((m) => m.content)

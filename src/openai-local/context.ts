@@ -4,11 +4,18 @@ import type { SimClock } from './clock';
 import type { JobService } from './jobs';
 import type { FaultInjector, RateLimiter, TokenRateLimiter } from './limits';
 import type { ChatService } from './chat';
+import type { DeploymentService } from './deployments';
+import type { Dialect } from './dialects';
 import type { RuntimeSettings } from './settings';
 import type { Stats } from './stats';
 import type { Store } from './store';
 
+/** Which provider's API the backend speaks. */
+export type BackendDialect = 'openai' | 'azure' | 'together';
+
 export interface BackendContext {
+  /** Which provider's API the backend speaks. */
+  dialect: Dialect;
   store: Store;
   clock: SimClock;
   jobs: JobService;
@@ -19,11 +26,15 @@ export interface BackendContext {
   tokenLimiter: TokenRateLimiter;
   faults: FaultInjector;
   log: Logger;
+  /** ARM deployments; only the Azure dialect has them. */
+  deployments: DeploymentService | null;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** OpenAPI operationId of the route, used for stats and to tell /v1 operations apart. */
     operationId?: string;
+    /** 'arm': an Azure Resource Manager operation (own auth and error envelope, not counted against rpm). */
+    plane?: 'arm';
   }
 }

@@ -1,5 +1,5 @@
 // Identifiers shaped like OpenAI's (prefix + base62), random for stored objects, derived for computed ones.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hash32 } from './random';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -36,3 +36,12 @@ export const checkpointId = (jobId: string, step: number): string => derivedId('
 export const resultFileId = (jobId: string): string => derivedId('file-', `${jobId}:result`, 22);
 /** The 8-character tail OpenAI puts at the end of fine-tuned model names. */
 export const modelShortId = (jobId: string): string => derivedId('', `${jobId}:model`, 8);
+
+/** 32 lowercase hex digits, the tail of Azure's ids (`ftjob-…`, `file-…`, `ftchkpt-…`, `<base>.ft-…`). */
+export const randomHex32 = (): string => randomBytes(16).toString('hex');
+export const derivedHex32 = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 32);
+export const newAzureFileId = (): string => `file-${randomHex32()}`;
+export const newAzureJobId = (): string => `ftjob-${randomHex32()}`;
+export const azureResultFileId = (jobId: string): string => `file-${derivedHex32(`${jobId}:result`)}`;
+export const azureCheckpointId = (jobId: string, step: number): string => `ftchkpt-${derivedHex32(`${jobId}:ckpt:${step}`)}`;
+export const azureEventId = (jobId: string, key: string): string => `ftevent-${derivedHex32(`${jobId}:${key}`)}`;

@@ -4,15 +4,20 @@ import { pino, type Logger } from 'pino';
 import { REDACTED, REDACTED_LOG_PATHS } from '../log';
 import { ChatService } from './chat';
 import { SimClock } from './clock';
+import { AZURE_DATA_PLANE_PREFIX } from './azure-surface';
 import type { BackendContext } from './context';
+import { type DeploymentAccount, DeploymentService } from './deployments';
+import type { Dialect } from './dialects';
 import { JobService } from './jobs';
 import { FaultInjector, RateLimiter, TokenRateLimiter } from './limits';
 import { buildServer } from './server';
-import { DEFAULT_TIME_SCALE, type RuntimeSettings } from './settings';
+import { DEFAULT_DEPLOYMENT_SECONDS, DEFAULT_TIME_SCALE, type DeploymentRefusal, type RuntimeSettings } from './settings';
 import { Stats } from './stats';
 import { Store } from './store';
 
 export interface LocalBackendOptions {
+  /** Whose API to speak (default openai). */
+  dialect?: Dialect;
   host?: string;
   port?: number;
   stateDir: string;
@@ -29,15 +34,35 @@ export interface LocalBackendOptions {
   uploadBytesPerSecond?: number;
   seed?: number;
   logger?: Logger;
+  /** Azure dialect: the one account ARM serves (defaults: LOCAL_AZURE_ACCOUNT). */
+  azureAccount?: Partial<DeploymentAccount>;
+  /** Azure dialect: simulated seconds a deployment takes to provision (default 240). */
+  deploymentSeconds?: number;
+  /** Azure dialect: refuse deployment creation with a 403 or a quota error. */
+  refuseDeployments?: DeploymentRefusal;
 }
 
 export interface LocalBackend {
+  dialect: Dialect;
+  /** The base URL an OpenAI client takes: `/v1`, or the Azure data plane's `/openai/v1`. */
   url: string;
+  /** Scheme, host and port: Azure's resource endpoint and ARM endpoint. */
+  origin: string;
   port: number;
+  /** Azure dialect: the subscription, resource group and account ARM serves. */
+  azureAccount: DeploymentAccount | null;
   close(): Promise<void>;
 }
 
 export { DEFAULT_TIME_SCALE } from './settings';
+export { DIALECTS, type Dialect } from './dialects';
+
+/** The account the Azure dialect serves unless told otherwise. */
+export const LOCAL_AZURE_ACCOUNT: DeploymentAccount = {
+  subscriptionId: '00000000-0000-0000-0000-000000000000',
+  resourceGroup: 'tuneflow-local',
+  account: 'tuneflow-local',
+};
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -62,16 +87,24 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     latencyMs: opts.latencyMs ?? 0,
     latencyOperations: [...(opts.latencyOperations ?? [])],
     uploadBytesPerSecond: opts.uploadBytesPerSecond ?? 0,
+    refuseDeployments: opts.refuseDeployments ?? 'none',
+    deploymentSeconds: opts.deploymentSeconds ?? DEFAULT_DEPLOYMENT_SECONDS,
     timeScale,
   };
+  const dialect = opts.dialect ?? 'openai';
   const jobs = new JobService(store, clock, settings, log);
+  const chat = new ChatService(store, clock);
+  const stats = new Stats();
+  const azureAccount = dialect === 'azure' ? { ...LOCAL_AZURE_ACCOUNT, ...opts.azureAccount } : null;
   const ctx: BackendContext = {
+    dialect,
     store,
     clock,
     jobs,
-    chat: new ChatService(store, clock),
+    chat,
     settings,
-    stats: new Stats(),
+    stats,
+    deployments: azureAccount ? new DeploymentService(azureAccount, store, clock, chat, settings, stats, log) : null,
     limiter: new RateLimiter(settings.rpm),
     tokenLimiter: new TokenRateLimiter(settings.tpm),
     faults: new FaultInjector(opts.seed ?? 0),
@@ -90,19 +123,23 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
   const ticker = setInterval(() => {
     if (ticking) return;
     ticking = true;
-    void Promise.all([jobs.tick(), store.writeClock(clock.state())])
+    void Promise.all([jobs.tick(), ctx.deployments?.tick(), store.writeClock(clock.state())])
       .catch((err: unknown) => log.error({ err }, 'background tick failed'))
       .finally(() => {
         ticking = false;
       });
   }, 250);
   ticker.unref();
-  log.info({ port, stateDir: opts.stateDir, settings }, 'openai-local listening');
+  log.info({ port, dialect, stateDir: opts.stateDir, settings }, 'openai-local listening');
 
   let closing: Promise<void> | null = null;
+  const origin = `http://${urlHost}:${port}`;
   return {
-    url: `http://${urlHost}:${port}/v1`,
+    dialect,
+    url: dialect === 'azure' ? `${origin}${AZURE_DATA_PLANE_PREFIX}` : `${origin}/v1`,
+    origin,
     port,
+    azureAccount,
     close: () => {
       closing ??= (async () => {
         clearInterval(ticker);

@@ -4,7 +4,7 @@ import type { SimClock } from './clock';
 import { toSec } from './clock';
 import { checkDataset } from './datasets';
 import { badRequest, conflict, jobNotFound } from './errors';
-import { newJobId, resultFileId } from './ids';
+import { newAzureJobId, newJobId } from './ids';
 import { fineTunableSnapshot, ORG_ID } from './models';
 import { buildPlan, VALIDATING_MS } from './plan';
 import { hash32 } from './random';
@@ -17,6 +17,7 @@ import {
   deriveEvents,
   deriveState,
   fineTunedModelOf,
+  resultFileIdOf,
   resultCsv,
   stepsDoneAt,
 } from './timeline';
@@ -30,6 +31,8 @@ export interface CreateJobInput {
   seed: number | null;
   metadata: Record<string, string> | null;
   requested: RequestedHyperparameters;
+  /** Azure's ids and model names instead of OpenAI's. */
+  dialect?: 'azure';
 }
 
 export class JobService {
@@ -51,9 +54,10 @@ export class JobService {
     }
     this.checkFileParam(input.trainingFile, 'training_file');
     if (input.validationFile !== null) this.checkFileParam(input.validationFile, 'validation_file');
-    const id = newJobId();
+    const id = input.dialect === 'azure' ? newAzureJobId() : newJobId();
     const job: JobRecord = {
       id,
+      ...(input.dialect ? { dialect: input.dialect } : {}),
       seq: this.store.nextSeq(),
       createdAtMs: this.clock.nowSec() * 1000,
       organizationId: ORG_ID,
@@ -164,7 +168,7 @@ export class JobService {
     const plan = job.validation?.ok ? job.validation.plan : null;
     let resultFile: string | null = null;
     if (status === 'succeeded' && plan) {
-      resultFile = resultFileId(job.id);
+      resultFile = resultFileIdOf(job);
       const csv = resultCsv(job, plan);
       await this.store.putFileWithContent(
         { id: resultFile, seq: this.store.nextSeq(), bytes: Buffer.byteLength(csv), createdAtMs: endedAtMs, filename: 'step_metrics.csv', purpose: 'fine-tune-results' },
@@ -283,7 +287,7 @@ export class JobService {
       hyperparameters,
       model: job.model,
       organization_id: job.organizationId,
-      result_files: succeeded ? [resultFileId(job.id)] : [],
+      result_files: succeeded ? [resultFileIdOf(job)] : [],
       status: state.status,
       trained_tokens: succeeded && plan ? plan.tokensPerEpoch * plan.nEpochs : null,
       training_file: job.trainingFile,

@@ -1,4 +1,4 @@
-// Base-model catalog and OpenAI's fine-tuned model naming (ft:<base>:<org>:<suffix>:<id>[:ckpt-step-<n>]).
+// Base-model catalog and fine-tuned model naming: OpenAI's ft:<base>:<org>:<suffix>:<id>[:ckpt-step-<n>], Azure's <base>.ft-<32 hex>.
 
 export const ORG_NAME = 'tuneflow-local';
 export const ORG_ID = 'org-tuneflowlocal0000000000';
@@ -48,4 +48,9 @@ export function fineTunedModelName(base: string, suffix: string | null, shortId:
 
 export function checkpointModelName(base: string, suffix: string | null, shortId: string, step: number): string {
   return `${fineTunedModelName(base, suffix, shortId)}:ckpt-step-${step}`;
+}
+
+/** Azure names a fine-tuned model after its base and the job (the suffix is not part of it). */
+export function azureFineTunedModelName(base: string, jobHex: string): string {
+  return `${base}.ft-${jobHex}`;
 }

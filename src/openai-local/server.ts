@@ -1,19 +1,17 @@
-// Fastify app: /v1 gate (outage, auth, rate limit, latency, faults, counting), error envelope, routes.
+// Fastify app: provider gate (outage, auth, rate limit, latency, faults, counting), the dialect's error envelope and routes.
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { BackendContext } from './context';
-import { ApiError, invalidJson, invalidApiKey, missingApiKey, serverError } from './errors';
-import { randomId } from './ids';
+import { surfaceFor } from './dialects';
+import { ApiError, invalidJson, serverError } from './errors';
 import { registerAdminRoutes } from './routes/admin';
-import { registerChatRoutes } from './routes/chat';
-import { registerFileRoutes } from './routes/files';
-import { registerJobRoutes } from './routes/jobs';
 import { isDelayed } from './settings';
 
 /** The provider's upload limit for a single file. */
 const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
 export async function buildServer(ctx: BackendContext): Promise<FastifyInstance> {
+  const surface = surfaceFor(ctx.dialect);
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     // Per-request logs come from our onResponse hook at debug level, with the operation id.
@@ -44,15 +42,13 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
       dropConnection(request, reply);
       return;
     }
-    if (!/^Bearer\s+\S+/i.test(request.headers.authorization ?? '')) {
+    const refused = surface.refuseAuth(request, ctx);
+    if (refused) {
       ctx.stats.unauthorized += 1;
-      throw missingApiKey();
+      throw refused;
     }
-    if (ctx.settings.revokedKeys) {
-      ctx.stats.unauthorized += 1;
-      throw invalidApiKey();
-    }
-    const rate = ctx.limiter.take();
+    // ARM throttles apart from the model endpoints; the rpm limit is the data plane's.
+    const rate = request.routeOptions.config.plane === 'arm' ? null : ctx.limiter.take();
     if (rate) {
       rateHeaders.set(request, rate.headers);
       if (!rate.allowed) {
@@ -88,11 +84,7 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
   app.addHook('onSend', async (request, reply) => {
     const headers = rateHeaders.get(request);
     if (headers) void reply.headers(headers);
-    // The SDK surfaces x-request-id as `_request_id`, handy in logs on both sides.
-    if (request.routeOptions.config?.operationId) {
-      void reply.header('x-request-id', randomId('req_', 32));
-      void reply.header('openai-processing-ms', String(Math.round(reply.elapsedTime)));
-    }
+    if (request.routeOptions.config?.operationId) void reply.headers(surface.answerHeaders(request, reply));
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -112,17 +104,15 @@ export async function buildServer(ctx: BackendContext): Promise<FastifyInstance>
       ctx.log.error({ err, url: request.url }, 'unhandled error');
       api = serverError();
     }
-    return reply.status(api.status).headers(api.headers).send(api.toBody());
+    return reply.status(api.status).headers(api.headers).send(surface.errorBody(api, request));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const api = new ApiError(404, `Invalid URL (${request.method} ${request.url.split('?')[0] ?? ''})`);
-    return reply.status(404).send(api.toBody());
+    const api = surface.notFound(request);
+    return reply.status(404).send(surface.errorBody(api, request));
   });
 
-  registerFileRoutes(app, ctx);
-  registerJobRoutes(app, ctx);
-  registerChatRoutes(app, ctx);
+  await surface.registerRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   return app;
 }

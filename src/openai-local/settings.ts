@@ -17,8 +17,18 @@ export interface RuntimeSettings {
   latencyOperations: string[];
   /** How fast an upload body is read, to simulate a slow link; 0 = unlimited. */
   uploadBytesPerSecond: number;
+  /** Azure dialect: ARM deployment creation is refused with a 403 (missing role) or a quota error. */
+  refuseDeployments: DeploymentRefusal;
+  /** Azure dialect: simulated seconds from an accepted deployment PUT to provisioningState Succeeded. */
+  deploymentSeconds: number;
   readonly timeScale: number;
 }
+
+export const DEPLOYMENT_REFUSALS = ['none', 'forbidden', 'quota'] as const;
+export type DeploymentRefusal = (typeof DEPLOYMENT_REFUSALS)[number];
+
+/** No published figure; long enough that a caller must wait for Succeeded, short enough for tests (2.4 s at the default scale). */
+export const DEFAULT_DEPLOYMENT_SECONDS = 240;
 
 /** 100 simulated seconds per real second: a ~160-example, 3-epoch job (~7 simulated minutes) takes ~4 s. */
 export const DEFAULT_TIME_SCALE = 100;

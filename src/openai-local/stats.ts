@@ -1,4 +1,4 @@
-// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, outage and latency, rate limits, completed creates.
+// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, outage and latency, rate limits, completed creates, deployments and endpoints.
 import type { FaultKind } from './limits';
 
 export class Stats {
@@ -15,6 +15,10 @@ export class Stats {
   tokensCharged = 0;
   unauthorized = 0;
   created = { files: 0, jobs: 0 };
+  /** Together dialect: dedicated endpoints existing now, and created/deleted since the last reset. */
+  endpoints = { live: 0, created: 0, deleted: 0 };
+  /** Azure dialect: deployments created by PUT, deleted by DELETE, removed at the end of their lifetime, refused. */
+  deployments = { created: 0, deleted: 0, expired: 0, refused: 0 };
 
   countRequest(operationId: string): void {
     this.requests[operationId] = (this.requests[operationId] ?? 0) + 1;
@@ -34,6 +38,8 @@ export class Stats {
     this.tokensCharged = 0;
     this.unauthorized = 0;
     this.created = { files: 0, jobs: 0 };
+    this.endpoints = { live: this.endpoints.live, created: 0, deleted: 0 };
+    this.deployments = { created: 0, deleted: 0, expired: 0, refused: 0 };
   }
 
   snapshot(): Record<string, unknown> {
@@ -47,6 +53,8 @@ export class Stats {
       tokensCharged: this.tokensCharged,
       unauthorized: this.unauthorized,
       created: { ...this.created },
+      endpoints: { ...this.endpoints },
+      deployments: { ...this.deployments },
     };
   }
 

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClockState } from './clock';
-import type { Example, FileRecord, JobRecord } from './types';
+import type { DeploymentRecord, Example, FileRecord, JobRecord } from './types';
 
 // Uploaded datasets and job records are the user's data: readable by the owner only.
 const FILE_MODE = 0o600;
@@ -12,6 +12,8 @@ const DIR_MODE = 0o700;
 export class Store {
   readonly files = new Map<string, FileRecord>();
   readonly jobs = new Map<string, JobRecord>();
+  /** ARM deployments of the Azure dialect, by name. */
+  readonly deployments = new Map<string, DeploymentRecord>();
   private seq = 0;
   private tmpCounter = 0;
   /** Per-path write chains, so two writes of one record land in the order they were issued. */
@@ -22,13 +24,14 @@ export class Store {
   static async open(dir: string): Promise<Store> {
     const store = new Store(dir);
     await mkdir(dir, { recursive: true, mode: DIR_MODE });
-    for (const sub of ['files', 'blobs', 'jobs', 'examples', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: DIR_MODE });
+    for (const sub of ['files', 'blobs', 'jobs', 'examples', 'deployments', 'tmp']) await mkdir(join(dir, sub), { recursive: true, mode: DIR_MODE });
     // Leftover temp files of a crash are garbage; the records they were meant to replace are still intact.
     await rm(join(dir, 'tmp'), { recursive: true, force: true });
     await mkdir(join(dir, 'tmp'), { recursive: true, mode: DIR_MODE });
     for (const rec of await readJsonDir<FileRecord>(join(dir, 'files'))) store.files.set(rec.id, rec);
     for (const rec of await readJsonDir<JobRecord>(join(dir, 'jobs'))) store.jobs.set(rec.id, rec);
-    for (const r of [...store.files.values(), ...store.jobs.values()]) store.seq = Math.max(store.seq, r.seq);
+    for (const rec of await readJsonDir<DeploymentRecord>(join(dir, 'deployments'))) store.deployments.set(rec.name, rec);
+    for (const r of [...store.files.values(), ...store.jobs.values(), ...store.deployments.values()]) store.seq = Math.max(store.seq, r.seq);
     return store;
   }
 
@@ -79,6 +82,16 @@ export class Store {
   async putJob(rec: JobRecord): Promise<void> {
     this.jobs.set(rec.id, rec);
     await this.writeJson(join(this.dir, 'jobs', `${rec.id}.json`), rec);
+  }
+
+  async putDeployment(rec: DeploymentRecord): Promise<void> {
+    this.deployments.set(rec.name, rec);
+    await this.writeJson(join(this.dir, 'deployments', `${encodeURIComponent(rec.name)}.json`), rec);
+  }
+
+  async deleteDeployment(name: string): Promise<void> {
+    this.deployments.delete(name);
+    await this.enqueue(join(this.dir, 'deployments', `${encodeURIComponent(name)}.json`), async (path) => rm(path, { force: true }));
   }
 
   async putExamples(jobId: string, examples: Example[]): Promise<void> {

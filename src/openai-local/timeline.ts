@@ -1,7 +1,7 @@
 // Pure derivation of a job's state at a simulated instant: the same record and instant always give the same answer.
 import { fullValidMetrics, stepMetrics } from './curves';
-import { checkpointId, eventId, modelShortId } from './ids';
-import { checkpointModelName, fineTunedModelName } from './models';
+import { azureCheckpointId, azureEventId, azureResultFileId, checkpointId, derivedHex32, eventId, modelShortId, resultFileId } from './ids';
+import { azureFineTunedModelName, checkpointModelName, fineTunedModelName } from './models';
 import { FINALIZE_MS, VALIDATING_MS } from './plan';
 import type { JobError, JobRecord, TrainingPlan } from './types';
 
@@ -112,8 +112,11 @@ export function deriveState(job: JobRecord, nowMs: number): JobState {
 }
 
 export function fineTunedModelOf(job: JobRecord): string {
+  if (job.dialect === 'azure') return azureFineTunedModelName(job.model, derivedHex32(`${job.id}:model`));
   return fineTunedModelName(job.model, job.suffix, modelShortId(job.id));
 }
+
+export const resultFileIdOf = (job: JobRecord): string => (job.dialect === 'azure' ? azureResultFileId(job.id) : resultFileId(job.id));
 
 /** All events that have happened by nowMs, oldest first. */
 export function deriveEvents(job: JobRecord, nowMs: number): DerivedEvent[] {
@@ -171,7 +174,7 @@ export function deriveEvents(job: JobRecord, nowMs: number): DerivedEvent[] {
   return out.map((e, i) => ({ e, i })).sort((a, b) => a.e.atMs - b.e.atMs || a.i - b.i).map((x) => x.e);
 }
 
-export const eventIdOf = (job: JobRecord, e: DerivedEvent): string => eventId(job.id, e.key);
+export const eventIdOf = (job: JobRecord, e: DerivedEvent): string => (job.dialect === 'azure' ? azureEventId : eventId)(job.id, e.key);
 
 /** Checkpoints that exist at nowMs, newest first: one per finished epoch, only the last three are kept. */
 export function deriveCheckpoints(job: JobRecord, nowMs: number): DerivedCheckpoint[] {
@@ -192,10 +195,11 @@ export function checkpointAt(job: JobRecord, plan: TrainingPlan, step: number): 
   const metrics: Record<string, number> = { ...stepMetrics(job.seed, plan.bestEpoch, plan.stepsPerEpoch, step, withValid) };
   if (withValid) Object.assign(metrics, fullValidMetrics(job.seed, plan.bestEpoch, step / plan.stepsPerEpoch));
   return {
-    id: checkpointId(job.id, step),
+    id: job.dialect === 'azure' ? azureCheckpointId(job.id, step) : checkpointId(job.id, step),
     step,
     atMs: timeOfStep(job, plan, step),
-    model: checkpointModelName(job.model, job.suffix, modelShortId(job.id), step),
+    // Azure reports `<model>:ckpt-step-<n>` but deploys a checkpoint by its `ftchkpt-…` id.
+    model: job.dialect === 'azure' ? `${fineTunedModelOf(job)}:ckpt-step-${step}` : checkpointModelName(job.model, job.suffix, modelShortId(job.id), step),
     metrics,
   };
 }

@@ -9,6 +9,8 @@ export interface FileRecord {
   createdAtMs: number;
   filename: string;
   purpose: FilePurpose;
+  /** Simulated instant the file expires (Azure's `expires_after`); absent: kept until deleted. */
+  expiresAtMs?: number;
 }
 
 export interface JobError {
@@ -59,6 +61,8 @@ export interface JobFinal {
 
 export interface JobRecord {
   id: string;
+  /** Whose naming the job's ids and model names follow; absent: OpenAI's. */
+  dialect?: 'azure';
   seq: number;
   createdAtMs: number;
   organizationId: string;
@@ -81,4 +85,20 @@ export interface JobRecord {
 export interface Example {
   prompt: string;
   reply: string;
+}
+
+/** An ARM model deployment of the Azure dialect; its provisioning state is derived from these instants. */
+export interface DeploymentRecord {
+  name: string;
+  seq: number;
+  model: { format: string; name: string; version: string };
+  sku: { name: string; capacity: number };
+  tags: Record<string, string>;
+  createdAtMs: number;
+  /** Simulated instant provisioning succeeds. */
+  readyAtMs: number;
+  /** When a DELETE was accepted; the deployment is gone DEPLOYMENT_DELETING_MS later. */
+  deletingAtMs: number | null;
+  /** Developer tier deployments are removed by the service after a fixed lifetime. */
+  expiresAtMs: number | null;
 }

@@ -89,6 +89,8 @@ export interface ModelServing {
   state(req: { name: string; model: string }): Promise<ServingState>;
   /** Deletes it; `missing` when it was never there or is already gone. */
   remove(name: string): Promise<'deleted' | 'deleting' | 'missing'>;
+  /** The model name chat takes for a base model (Azure: its deployment; Together: the model itself). */
+  servedNameOfBase(model: string): string;
   /** Names of everything this provider serves whose name starts with `prefix`. */
   list(prefix: string): Promise<string[]>;
 }

@@ -19,6 +19,8 @@ export interface UploadFromDiskOptions {
   signal?: AbortSignal;
   /** Aborts when no byte moved (or, once all are sent, no answer came) for this long; default: the client's timeout. */
   idleTimeoutMs?: number;
+  /** When the provider deletes the file (Azure's v1 API requires it); unset: kept until deleted. */
+  expiresAfterSeconds?: number;
 }
 
 /** The upload stopped moving: retrying is the cure, and the file is looked up by name before it is sent again. */
@@ -67,7 +69,11 @@ export async function uploadFileFromDisk(client: OpenAI, opts: UploadFromDiskOpt
   rearm();
   try {
     return await client.files.create(
-      { file: toStreamingFile(fileChunks(), opts.filename, { type: 'application/jsonl' }), purpose: opts.purpose },
+      {
+        file: toStreamingFile(fileChunks(), opts.filename, { type: 'application/jsonl' }),
+        purpose: opts.purpose,
+        ...(opts.expiresAfterSeconds !== undefined ? { expires_after: { anchor: 'created_at' as const, seconds: opts.expiresAfterSeconds } } : {}),
+      },
       { signal, timeout: NO_WHOLE_REQUEST_TIMEOUT_MS, fetchOptions: NO_BODY_COPY_FETCH_OPTIONS },
     );
   } catch (err) {

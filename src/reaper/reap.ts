@@ -1,14 +1,15 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import OpenAI from 'openai';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { decideReap, reapCandidate, type ReapEntry, type WorkflowState } from '../domain/reap';
 
 export type { ReapEntry };
 import { isTerminalJobStatus } from '../domain/stages';
-import { callProvider, classifyProviderError } from '../provider/errors';
+import { metadataFromTags } from '../provider/openai';
+import type { FineTuneProvider } from '../provider/types';
 
 export interface ReapDeps {
-  provider: OpenAI;
+  provider: FineTuneProvider;
   temporal: Client;
   logger: Logger;
   /** Called after each page and each job, so a long sweep can heartbeat. */
@@ -32,16 +33,15 @@ export async function workflowState(client: Client, workflowId: string): Promise
 export async function reapProviderJobs(deps: ReapDeps, opts: { dryRun: boolean }): Promise<ReapEntry[]> {
   const { provider, temporal, logger, onProgress } = deps;
   let listed = 0;
-  const candidates = await callProvider('Listing fine-tuning jobs', async () => {
-    const out: { id: string; status: string; metadata: Record<string, string> | null; workflowId: string }[] = [];
-    for await (const job of provider.fineTuning.jobs.list({ limit: 100 })) {
-      listed += 1;
-      const workflowId = reapCandidate(job);
-      if (workflowId) out.push({ id: job.id, status: job.status, metadata: job.metadata ?? null, workflowId });
-      if (listed % 100 === 0) onProgress?.({ jobsListed: listed, candidatesChecked: 0 });
-    }
-    return out;
-  });
+  const candidates: { id: string; status: string; metadata: Record<string, string> | null; workflowId: string }[] = [];
+  for (const job of await provider.taggedJobs((n) => {
+    listed = n;
+    onProgress?.({ jobsListed: n, candidatesChecked: 0 });
+  })) {
+    const metadata = job.tags ? metadataFromTags(job.tags) : null;
+    const workflowId = reapCandidate({ id: job.id, status: job.status, metadata });
+    if (workflowId) candidates.push({ id: job.id, status: job.status, metadata, workflowId });
+  }
   onProgress?.({ jobsListed: listed, candidatesChecked: 0 });
 
   const entries: ReapEntry[] = [];
@@ -58,17 +58,17 @@ export async function reapProviderJobs(deps: ReapDeps, opts: { dryRun: boolean }
   return entries;
 }
 
-async function cancelOrphan(provider: OpenAI, logger: Logger, entry: Omit<ReapEntry, 'action'>): Promise<ReapEntry> {
+async function cancelOrphan(provider: FineTuneProvider, logger: Logger, entry: Omit<ReapEntry, 'action'>): Promise<ReapEntry> {
   try {
-    const cancelled = await provider.fineTuning.jobs.cancel(entry.jobId);
+    const cancelled = await provider.cancelJob(entry.jobId);
     logger.info({ jobId: entry.jobId, workflowId: entry.workflowId, workflowStatus: entry.workflowStatus, status: cancelled.status }, 'orphaned fine-tuning job cancelled');
     return { ...entry, jobStatus: cancelled.status, action: 'cancelled' };
   } catch (err) {
     // The job may have finished between the listing and the cancel (409 here, 400 at some providers).
-    const refusedByState = err instanceof OpenAI.APIError && (err.status === 409 || err.status === 400);
-    if (!refusedByState) throw classifyProviderError(err, 'Cancelling an orphaned fine-tuning job');
-    const now = await callProvider('Fetching the fine-tuning job', () => provider.fineTuning.jobs.retrieve(entry.jobId));
-    if (!isTerminalJobStatus(now.status)) throw classifyProviderError(err, 'Cancelling an orphaned fine-tuning job');
+    const refusedByState = err instanceof ApplicationFailure && (err.type === 'ConflictError' || err.type === 'BadRequestError');
+    if (!refusedByState) throw err;
+    const now = await provider.getJob(entry.jobId);
+    if (!isTerminalJobStatus(now.status)) throw err;
     return { ...entry, jobStatus: now.status, action: 'kept', reason: `job ${now.status} before it could be cancelled` };
   }
 }

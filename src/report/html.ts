@@ -192,10 +192,14 @@ function checkpointsSection(data: ReportData): string {
     .join('');
   const note =
     chosen.source === 'final'
-      ? `No checkpoint reported a full validation loss, so the final model <code>${h(chosen.model)}</code> is the chosen model.`
+      ? `The final model <code>${h(chosen.model)}</code> is the chosen model: ${h(chosen.reason ?? 'no checkpoint reported a full validation loss')}.`
       : `Chosen: step ${h(chosen.step)} with full validation loss ${h(formatScore(chosen.fullValidLoss, 4))} (ties go to the earlier step).`;
+  const sv = facts.serving;
+  const serving = sv
+    ? `<p class="note-box" id="serving">${h(sv.deployments.length)} ${sv.kind}${sv.deployments.length === 1 ? '' : 's'} made the models answerable in ${h(sv.deployingSeconds.toFixed(0))} s; hosted ${sv.hostedSeconds === null ? 'for an unknown time' : `${h(sv.hostedSeconds.toFixed(0))} s`}, ${h(sv.removed)} deleted afterwards; hosting cost ${sv.hostingCostUsd === null ? 'not published for this tier' : `$${h(sv.hostingCostUsd.toFixed(2))}`}.</p>`
+    : '';
   return `<section class="card" id="checkpoints"><h2>Checkpoints</h2>
-<p class="lede">${note}</p>
+<p class="lede">${note}</p>${serving}
 ${facts.checkpoints.length ? `<table id="checkpoint-table"><thead><tr><th class="num">step</th><th>model</th><th class="num">full valid loss</th><th class="num">full valid token accuracy</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : '<p class="note-box">The provider listed no checkpoints for this job.</p>'}
 </section>`;
 }

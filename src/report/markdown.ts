@@ -12,6 +12,10 @@ import {
 } from './format';
 import { decisionSentences, METRIC_LABELS, roleLabel } from './text';
 
+function formatSeconds(seconds: number): string {
+  return seconds < 90 ? `${seconds.toFixed(0)} s` : `${(seconds / 60).toFixed(1)} min`;
+}
+
 function table(head: string[], rows: string[][], align?: Array<'l' | 'r'>): string {
   const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
   return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
@@ -97,7 +101,20 @@ export function renderReportMarkdown(data: ReportData): string {
       '',
     );
   } else out.push('The provider listed no checkpoints for this job.', '');
-  if (facts.chosen.source === 'final') out.push(`No checkpoint reported a loss; the final model ${code(facts.chosen.model)} is chosen.`, '');
+  if (facts.chosen.source === 'final') out.push(`Final model ${code(facts.chosen.model)} chosen: ${md(facts.chosen.reason ?? 'no checkpoint reported a loss')}.`, '');
+
+  if (facts.serving) {
+    const sv = facts.serving;
+    out.push(`## ${sv.kind === 'deployment' ? 'Deployments' : 'Endpoints'}`, '');
+    out.push(
+      `The provider answers for a fine-tuned model only once it is deployed. ${formatInt(sv.deployments.length)} ${sv.kind}${sv.deployments.length === 1 ? '' : 's'} took ${formatSeconds(sv.deployingSeconds)} to become ready; ` +
+        `they were hosted for ${sv.hostedSeconds === null ? 'an unknown time' : formatSeconds(sv.hostedSeconds)} and ${formatInt(sv.removed)} were deleted afterwards. ` +
+        `Hosting cost: ${sv.hostingCostUsd === null ? 'not published by the provider for this tier' : `$${sv.hostingCostUsd.toFixed(2)}`}${sv.hourlyCostUsd === null ? '' : ` ($${sv.hourlyCostUsd.toFixed(2)} per hour)`}.`,
+      '',
+      table(['Model', 'Served as', 'Created by the run'], sv.deployments.map((d) => [code(d.model), code(d.servedAs), d.created ? 'yes' : 'no (serverless)']), ['l', 'l', 'l']),
+      '',
+    );
+  }
 
   out.push('## Evaluation', '');
   out.push(

@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { ephemeralExecutable, findTemporalCli } from './cli';
+import { openClientConnection } from './connect';
+import { localTemporalSettings } from './settings';
 
 export interface DevServerOptions {
   ip?: string;
@@ -53,7 +54,7 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs:
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode} before it was ready`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      const conn = await openClientConnection(localTemporalSettings(address), { connectTimeoutMs: 1000 });
       await conn.workflowService.getSystemInfo({});
       await conn.close();
       return;

@@ -17,7 +17,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { JobPoll } from '../activities/provider-jobs';
-import { pickBestCheckpoint, type CheckpointSummary } from '../domain/checkpoints';
+import type { ServingReport, ServingRequest } from '../activities/serving';
+import { pickBestCheckpoint, type CheckpointSummary, type ChosenModel } from '../domain/checkpoints';
 import type { SplitManifest } from '../domain/dataset';
 import {
   InvalidPipelineInputError,
@@ -29,7 +30,7 @@ import {
   type UploadedFile,
 } from '../domain/pipeline';
 import { KEY_REFUSAL_TYPES, unreachableBackoffSeconds } from '../domain/provider-trouble';
-import { runArtifactsKey, type EvalCandidate, type EvalSummary, type RunFacts } from '../domain/run';
+import { hostingCost, runArtifactsKey, type EvalCandidate, type EvalSummary, type RunFacts, type ServingFacts } from '../domain/run';
 import { JOB_ID_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
 import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
@@ -44,6 +45,18 @@ export { progressQuery, resumeSignal } from './messages';
  * job stopped when a run fails. Runs started before it replay as they were recorded.
  */
 export const DURABILITY_PATCH = 'tuneflow-0.2-durability';
+
+/**
+ * The 0.3 shape: the provider is asked once whether models must be deployed before they answer; if
+ * so the run deploys the models it evaluates (stage `deploying`) and deletes every deployment it made
+ * afterwards (stage `cleaning_up`), also when evaluation fails or the run is cancelled.
+ */
+export const PROVIDERS_PATCH = 'tuneflow-0.3-providers';
+
+/** How long the run waits for the provider to make its models answerable before it gives up (and cleans up). */
+const SERVING_DEADLINE_MS = 6 * 60 * 60 * 1000;
+/** Looks at deletions still in progress before the run stops waiting for them; the reaper sweeps anything left. */
+const CLEANUP_ROUNDS = 20;
 
 // No maximumAttempts: unlimited, for the calls that must not give up while a paid job exists.
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
@@ -74,6 +87,12 @@ const pollActivities = proxyActivities<Activities>({
 const checkpointActivities = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { ...retry, maximumAttempts: 10 },
+});
+// Deploying and deleting: quick calls that look before they act, retried until the provider answers.
+const servingActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { ...retry, maximumInterval: '2 minutes' },
 });
 const reportActivities = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
@@ -130,6 +149,10 @@ interface RunContext {
   tagged: boolean;
   /** True from the moment a create call may have reached the provider. */
   jobRequested: boolean;
+  /** True from the moment a deployment may exist at the provider, until the run deleted them all. */
+  servingRequested: boolean;
+  /** When the run first asked for a deployment (workflow time), or null. */
+  servingSinceMs: number | null;
   /** Blocks until `tuneflow resume` (the resume update) after the provider refused the key. */
   waitForPerson(why: string): Promise<void>;
 }
@@ -171,6 +194,8 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     progress,
     tagged,
     jobRequested: carry !== undefined,
+    servingRequested: false,
+    servingSinceMs: null,
     enter(stage) {
       progress.stage = stage;
       log.info('stage', { stage, workflowId });
@@ -200,6 +225,7 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     if (isCancellation(err)) {
       // The provider job outlives the workflow unless we stop it; do it even though we are being cancelled.
       await CancellationScope.nonCancellable(() => (v2 ? stopProviderJob(run) : legacyCancelJob(run)));
+      await cleanUpServing(run);
       run.enter('cancelled');
       throw err;
     }
@@ -207,6 +233,7 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     progress.error = failure instanceof Error ? failure.message : String(failure);
     // A failed run leaves nothing training at the provider.
     if (v2) await CancellationScope.nonCancellable(() => stopProviderJob(run));
+    await cleanUpServing(run);
     run.enter('failed');
     throw failure;
   }
@@ -380,6 +407,101 @@ async function followJob(run: RunContext, trained: TrainingCarry): Promise<JobPo
   }
 }
 
+function distinct(models: string[]): string[] {
+  return [...new Set(models)];
+}
+
+/**
+ * Makes every fine-tuned model and checkpoint the run evaluates answerable, and waits until they all
+ * answer. From the first request on, the run owns deployments: every way out of the run deletes them.
+ */
+async function deployForEvaluation(
+  run: RunContext,
+  kind: ServingFacts['kind'],
+  candidates: EvalCandidate[],
+): Promise<{ servedAs: Record<string, string>; facts: ServingFacts }> {
+  const { input, progress } = run;
+  run.enter('deploying');
+  const request: ServingRequest = {
+    runKey: run.runKey,
+    tags: { workflowId: run.workflowId, runId: run.runId, fingerprint: null },
+    models: distinct(candidates.filter((c) => c.role === 'checkpoint' || c.role === 'final').map((c) => c.model)),
+    baseModels: distinct(candidates.filter((c) => c.role === 'base' || c.role === 'extra').map((c) => c.model)),
+  };
+  const serving = { kind, total: request.models.length, ready: 0, removed: 0 };
+  progress.serving = serving;
+  const startedMs = workflowNowMs();
+  run.servingRequested = true;
+  run.servingSinceMs = startedMs;
+  let report: ServingReport = await whole(run, () => servingActivities.startServing(request));
+  for (;;) {
+    serving.ready = report.states.filter((s) => s.state === 'ready').length;
+    const failed = report.states.filter((s) => s.state === 'failed' || s.state === 'missing');
+    if (failed.length > 0) {
+      throw ApplicationFailure.create({
+        message: `The provider could not make ${failed.length === 1 ? 'a model' : `${failed.length} models`} answerable: ${failed.map((f) => `${f.model} (${kind} ${f.name}): ${f.detail ?? f.state}`).join('; ')}`,
+        type: 'DeploymentFailed',
+        nonRetryable: true,
+      });
+    }
+    if (serving.ready === request.models.length) break;
+    if (workflowNowMs() - startedMs > SERVING_DEADLINE_MS) {
+      throw ApplicationFailure.create({
+        message: `${request.models.length - serving.ready} of ${request.models.length} ${kind}s were still not ready after ${SERVING_DEADLINE_MS / 3_600_000} hours`,
+        type: 'DeploymentTimedOut',
+        nonRetryable: true,
+      });
+    }
+    await sleep(`${input.pollIntervalSeconds} seconds`);
+    report = await servingActivities.checkServing(request);
+  }
+  const hourly = report.states.map((s) => s.hourlyCostUsd);
+  return {
+    servedAs: report.servedAs,
+    facts: {
+      kind,
+      deployments: report.states.map((s) => ({ name: s.name, model: s.model, servedAs: s.servedAs, created: s.created })),
+      startedAt: new Date(startedMs).toISOString(),
+      deployingSeconds: (workflowNowMs() - startedMs) / 1000,
+      hourlyCostUsd: hourly.every((h): h is number => h !== null) ? hourly.reduce((a, b) => a + b, 0) : null,
+      hostedSeconds: null,
+      hostingCostUsd: null,
+      removed: 0,
+    },
+  };
+}
+
+/**
+ * Deletes everything the run made answerable (found by the run's name prefix, so also what a killed
+ * attempt created), even while the run is being cancelled. Returns how long it was all hosted.
+ */
+async function cleanUpServing(run: RunContext): Promise<Pick<ServingFacts, 'removed' | 'hostedSeconds'> | null> {
+  if (!run.servingRequested) return null;
+  return CancellationScope.nonCancellable(async () => {
+    run.enter('cleaning_up');
+    const removed = new Set<string>();
+    for (let round = 1; ; round += 1) {
+      try {
+        const out = await servingActivities.stopServing({ runKey: run.runKey });
+        for (const name of out.removed) removed.add(name);
+        if (run.progress.serving) run.progress.serving.removed = removed.size;
+        if (out.stillDeleting.length === 0) break;
+        if (round >= CLEANUP_ROUNDS) {
+          log.warn('deletions still in progress; the provider finishes them by itself', { workflowId: run.workflowId, names: out.stillDeleting });
+          break;
+        }
+        await sleep(`${run.input.pollIntervalSeconds} seconds`);
+      } catch (err) {
+        const refusal = keyRefusal(err);
+        if (!refusal) throw err;
+        await run.waitForPerson(`The provider refused the key while tuneflow was deleting this run's deployments: ${refusal.message}`);
+      }
+    }
+    run.servingRequested = false;
+    return { removed: removed.size, hostedSeconds: run.servingSinceMs === null ? null : (workflowNowMs() - run.servingSinceMs) / 1000 };
+  });
+}
+
 async function evaluate(run: RunContext, trained: TrainingCarry, candidates: EvalCandidate[]): Promise<EvalSummary> {
   const { input, progress } = run;
   const evaluation: EvaluationInput = {
@@ -426,16 +548,26 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
   run.enter('selecting_checkpoint');
   const checkpoints: CheckpointSummary[] = await checkpointActivities.listJobCheckpoints({ jobId: trained.jobId });
   progress.counts.checkpoints = checkpoints.length;
-  const chosen = pickBestCheckpoint(checkpoints, poll.fineTunedModel);
+  const v3 = patched(PROVIDERS_PATCH);
+  const profile = v3 ? await checkpointActivities.describeProvider() : { kind: null, checkpointsHaveLoss: true };
+  const chosen: ChosenModel = pickBestCheckpoint(checkpoints, poll.fineTunedModel, { providerReportsLoss: profile.checkpointsHaveLoss });
 
-  run.enter('evaluating');
-  const candidates: EvalCandidate[] = [
+  let candidates: EvalCandidate[] = [
     { model: input.model, role: 'base', step: null, fullValidLoss: null },
     ...checkpoints.map((c): EvalCandidate => ({ model: c.model, role: 'checkpoint', step: c.step, fullValidLoss: c.fullValidLoss })),
     { model: poll.fineTunedModel, role: 'final', step: null, fullValidLoss: null },
     ...input.eval.compare.map((model): EvalCandidate => ({ model, role: 'extra', step: null, fullValidLoss: null })),
   ];
+  let serving: ServingFacts | null = null;
+  if (profile.kind !== null) {
+    const deployed = await deployForEvaluation(run, profile.kind, candidates);
+    candidates = candidates.map((c) => ({ ...c, servedAs: deployed.servedAs[c.model] ?? c.model }));
+    serving = deployed.facts;
+  }
+
+  run.enter('evaluating');
   const evalSummary = await evaluate(run, trained, candidates);
+  if (serving) serving = hostingCost({ ...serving, ...(await cleanUpServing(run)) });
 
   run.enter('reporting');
   const status = evalSummary.gate ? evalSummary.gate.outcome : 'succeeded';
@@ -462,6 +594,7 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
     chosen,
     eval: evalSummary,
     metricsPath: 'metrics.jsonl',
+    ...(serving ? { serving } : {}),
   };
   const report = await reportActivities.writeRunReport({ facts });
 
@@ -489,7 +622,13 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
       valid: trained.valid,
     },
     eval: evalSummary,
+    ...(serving ? { serving } : {}),
     artifactsDir: report.runDir,
     report: { html: report.html, markdown: report.markdown },
   };
+}
+
+/** Workflow time (the task's start, replayed identically), never the wall clock. */
+function workflowNowMs(): number {
+  return new Date().getTime();
 }

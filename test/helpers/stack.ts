@@ -9,10 +9,10 @@ import OpenAI from 'openai';
 import pino from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createActivities } from '../../src/activities';
-import { providerConfig, type AppConfig } from '../../src/config';
+import { providerConfig, type AppConfig, type AzureConfig } from '../../src/config';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../../src/openai-local';
-import { createProviderClient } from '../../src/provider/client';
+import { createProvider } from '../../src/provider';
 import { runSinks, WORKFLOWS_PATH } from '../../src/worker';
 
 export const TEST_API_KEY = 'test-key';
@@ -52,13 +52,21 @@ export interface Backend extends LocalBackend {
   stateDir: string;
   openai: OpenAI;
   stats(): Promise<BackendStats>;
-  settings(s: Partial<Pick<LocalBackendOptions, 'rpm' | 'faultRate' | 'failJobs' | 'refuseFineTuning' | 'outage' | 'latencyMs' | 'latencyOperations' | 'uploadBytesPerSecond'>> & { revokedKeys?: boolean }): Promise<void>;
+  settings(
+    s: Partial<Pick<LocalBackendOptions, 'rpm' | 'faultRate' | 'failJobs' | 'refuseFineTuning' | 'outage' | 'latencyMs' | 'latencyOperations' | 'uploadBytesPerSecond' | 'refuseDeployments' | 'deploymentSeconds'>> & {
+      revokedKeys?: boolean;
+    },
+  ): Promise<void>;
   dispose(): Promise<void>;
 }
 
 export interface BackendStats {
   requests: Record<string, number>;
   created: { files: number; jobs: number };
+  /** Dedicated endpoints (together dialect). */
+  endpoints: { live: number; created: number; deleted: number };
+  /** Azure dialect only. */
+  deployments?: { live: number; deleting: number; created: number; deleted: number; expired: number; refused: number };
   faults: unknown;
   settings: unknown;
 }
@@ -67,7 +75,7 @@ export interface BackendStats {
 export async function startBackend(opts: Partial<LocalBackendOptions> = {}): Promise<Backend> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-backend-'));
   const backend = await startLocalBackend({ port: 0, stateDir, ...opts });
-  const admin = backend.url.replace(/\/v1$/, '/_admin');
+  const admin = `${backend.origin}/_admin`;
   return {
     ...backend,
     stateDir,
@@ -83,6 +91,24 @@ export async function startBackend(opts: Partial<LocalBackendOptions> = {}): Pro
       await backend.close();
       await rm(stateDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The Azure settings that point the azure adapter at an azure-dialect backend (key and ARM token: any non-empty value). */
+export function localAzureConfig(backend: Pick<LocalBackend, 'origin' | 'azureAccount'>): AzureConfig {
+  const account = backend.azureAccount;
+  if (!account) throw new Error('the backend does not speak the azure dialect');
+  return {
+    endpoint: backend.origin,
+    apiKey: TEST_API_KEY,
+    subscriptionId: account.subscriptionId,
+    resourceGroup: account.resourceGroup,
+    account: account.account,
+    resourceManagerEndpoint: backend.origin,
+    resourceManagerToken: 'test-arm-token',
+    baseDeployment: undefined,
+    deploymentSku: 'DeveloperTier',
+    deploymentCapacity: undefined,
   };
 }
 
@@ -107,7 +133,7 @@ export async function createTestWorker(env: TestWorkflowEnvironment, config: App
     activities: createActivities({
       config,
       logger: silentLogger,
-      provider: () => createProviderClient({ apiKey: config.provider.apiKey, baseURL: config.provider.baseURL }),
+      provider: () => createProvider(config.provider),
     }),
     sinks: runSinks(),
   });

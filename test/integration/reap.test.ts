@@ -5,10 +5,11 @@ import type { Worker } from '@temporalio/worker';
 import { toFile } from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
+import { createOpenAIProvider } from '../../src/provider/openai';
 import { reapProviderJobs, type ReapEntry } from '../../src/reaper/reap';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, tuneflowEnv, useTemporal, type Backend } from '../helpers/stack';
+import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, TEST_API_KEY, testConfig, tuneflowEnv, useTemporal, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
 
@@ -142,7 +143,7 @@ describe('tuneflow reap on the real Temporal dev server and the local backend', 
       const stray = await create({ tuneflow_workflow_id: `never-started-${Date.now()}`, tuneflow_run_id: 'r' });
       for (let i = 0; i < 100; i += 1) await create({ team: 'search' });
 
-      const entries = await reapProviderJobs({ provider: backend.openai, temporal: temporal.env.client, logger: silentLogger }, { dryRun: false });
+      const entries = await reapProviderJobs({ provider: createOpenAIProvider({ apiKey: TEST_API_KEY, baseURL: backend.url }), temporal: temporal.env.client, logger: silentLogger }, { dryRun: false });
       expect(entries).toEqual([expect.objectContaining({ jobId: stray.id, workflowStatus: 'NOT_FOUND', action: 'cancelled' })]);
       expect(await jobStatus(backend, stray.id)).toBe('cancelled');
       const stats = await backend.stats();

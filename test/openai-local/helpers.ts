@@ -31,7 +31,7 @@ export async function startHarness(opts: Partial<LocalBackendOptions> = {}): Pro
     contract,
     stateDir,
     async admin<T>(path: string, body?: unknown): Promise<T> {
-      const res = await fetch(h.backend.url.replace(/\/v1$/, '') + path, {
+      const res = await fetch(h.backend.origin + path, {
         method: body === undefined ? 'GET' : 'POST',
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -15,8 +15,15 @@ describe('pickBestCheckpoint', () => {
 
   it('ignores checkpoints without a loss and falls back to the final model when none has one', () => {
     expect(pickBestCheckpoint([ckpt(10, null), ckpt(20, 0.8)], 'ft:final').step).toBe(20);
-    expect(pickBestCheckpoint([ckpt(10, null)], 'ft:final')).toEqual({ model: 'ft:final', step: null, fullValidLoss: null, source: 'final' });
+    expect(pickBestCheckpoint([ckpt(10, null)], 'ft:final')).toMatchObject({ model: 'ft:final', step: null, fullValidLoss: null, source: 'final' });
     expect(pickBestCheckpoint([], 'ft:final').source).toBe('final');
+  });
+
+  it('says plainly why the final model was chosen: a provider without checkpoint losses, no checkpoints, or checkpoints without a loss', () => {
+    expect(pickBestCheckpoint([ckpt(10, null)], 'ft:final', { providerReportsLoss: false }).reason).toMatch(/provider reports no validation loss/);
+    expect(pickBestCheckpoint([], 'ft:final').reason).toMatch(/kept no checkpoints/);
+    expect(pickBestCheckpoint([ckpt(10, null)], 'ft:final').reason).toMatch(/no checkpoint reported a validation loss/);
+    expect(pickBestCheckpoint([ckpt(10, 0.5)], 'ft:final').reason).toBeUndefined();
   });
 
   it('never picks a checkpoint whose loss is not a finite number', () => {

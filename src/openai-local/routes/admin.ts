@@ -2,11 +2,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { BackendContext } from '../context';
 import { badRequest } from '../errors';
+import { DEPLOYMENT_REFUSALS, type DeploymentRefusal } from '../settings';
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): void {
   const settingsView = (): Record<string, unknown> => ({ ...ctx.settings, latencyOperations: [...ctx.settings.latencyOperations] });
 
-  app.get('/_admin/stats', async () => ({ ...ctx.stats.snapshot(), settings: settingsView() }));
+  app.get('/_admin/stats', async () => {
+    const snapshot = ctx.stats.snapshot();
+    if (!ctx.deployments) return { ...snapshot, settings: settingsView() };
+    await ctx.deployments.tick();
+    // live: exist (and bill); deleting: DELETE accepted, not gone yet.
+    return { ...snapshot, deployments: { ...ctx.deployments.counts(), ...ctx.stats.deployments }, settings: settingsView() };
+  });
 
   app.post('/_admin/settings', async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -20,7 +27,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
     if (outage !== undefined && typeof outage !== 'boolean') throw badRequest('outage must be a boolean', 'outage');
     if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0)) throw badRequest('latencyMs must be a number >= 0', 'latencyMs');
     if (latencyOperations !== undefined && !isOperationList(latencyOperations)) throw badRequest('latencyOperations must be an array of operationIds', 'latencyOperations');
-    const { uploadBytesPerSecond } = body;
+    const { uploadBytesPerSecond, refuseDeployments, deploymentSeconds } = body;
+    if (refuseDeployments !== undefined && !DEPLOYMENT_REFUSALS.includes(refuseDeployments as DeploymentRefusal)) {
+      throw badRequest(`refuseDeployments must be one of ${DEPLOYMENT_REFUSALS.join(', ')}`, 'refuseDeployments');
+    }
+    if (deploymentSeconds !== undefined && (typeof deploymentSeconds !== 'number' || !Number.isFinite(deploymentSeconds) || deploymentSeconds < 0)) {
+      throw badRequest('deploymentSeconds must be a number >= 0', 'deploymentSeconds');
+    }
     if (uploadBytesPerSecond !== undefined && (typeof uploadBytesPerSecond !== 'number' || !Number.isFinite(uploadBytesPerSecond) || uploadBytesPerSecond < 0)) {
       throw badRequest('uploadBytesPerSecond must be a number >= 0', 'uploadBytesPerSecond');
     }
@@ -39,6 +52,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
     if (typeof latencyMs === 'number') ctx.settings.latencyMs = latencyMs;
     if (isOperationList(latencyOperations)) ctx.settings.latencyOperations = [...latencyOperations];
     if (typeof uploadBytesPerSecond === 'number') ctx.settings.uploadBytesPerSecond = uploadBytesPerSecond;
+    if (refuseDeployments !== undefined) ctx.settings.refuseDeployments = refuseDeployments as DeploymentRefusal;
+    if (typeof deploymentSeconds === 'number') ctx.settings.deploymentSeconds = deploymentSeconds;
     if (typeof failJobs === 'boolean') {
       const switchedOn = failJobs && !ctx.settings.failJobs;
       ctx.settings.failJobs = failJobs;

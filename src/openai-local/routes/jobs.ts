@@ -20,41 +20,60 @@ export const REFUSAL_MESSAGE =
   "(Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has " +
   'the necessary scopes. To keep working, run the pipeline against a provider or project where fine-tuning is enabled.';
 
-export function registerJobRoutes(app: FastifyInstance, ctx: BackendContext): void {
-  app.post('/v1/fine_tuning/jobs', { config: { operationId: 'createFineTuningJob' } }, async (request) => {
-    if (ctx.settings.refuseFineTuning) throw new ApiError(403, REFUSAL_MESSAGE, 'invalid_request_error', null, 'permission_denied');
-    const job = await ctx.jobs.create(parseCreateJob(request.body));
+/** What differs between dialects that share OpenAI's fine-tuning job API. */
+export interface JobRouteOptions {
+  /** Path of the API root, e.g. '/v1' or Azure's '/openai/v1'. */
+  prefix: string;
+  /** Whether the list honours `metadata[k]=v` (OpenAI's does; Azure's v1 spec has no such parameter). */
+  metadataFilter: boolean;
+  /** The answer to a create while `refuseFineTuning` is on. */
+  refusal: () => ApiError;
+  /** Whose ids and model names new jobs get. */
+  dialect?: 'azure';
+}
+
+const OPENAI_JOB_ROUTES: JobRouteOptions = {
+  prefix: '/v1',
+  metadataFilter: true,
+  refusal: () => new ApiError(403, REFUSAL_MESSAGE, 'invalid_request_error', null, 'permission_denied'),
+};
+
+export function registerJobRoutes(app: FastifyInstance, ctx: BackendContext, opts: JobRouteOptions = OPENAI_JOB_ROUTES): void {
+  const p = opts.prefix;
+  app.post(`${p}/fine_tuning/jobs`, { config: { operationId: 'createFineTuningJob' } }, async (request) => {
+    if (ctx.settings.refuseFineTuning) throw opts.refusal();
+    const job = await ctx.jobs.create({ ...parseCreateJob(request.body), ...(opts.dialect ? { dialect: opts.dialect } : {}) });
     ctx.stats.created.jobs += 1;
     return ctx.jobs.toApi(job);
   });
 
-  app.get('/v1/fine_tuning/jobs', { config: { operationId: 'listPaginatedFineTuningJobs' } }, async (request) => {
+  app.get(`${p}/fine_tuning/jobs`, { config: { operationId: 'listPaginatedFineTuningJobs' } }, async (request) => {
     const q = request.query as Query;
     const limit = queryLimit(q, 20, 10_000);
-    const filter = metadataFilter(q);
+    const filter = opts.metadataFilter ? metadataFilter(q) : undefined;
     const jobs = ctx.jobs.list().filter((j) => matchesMetadata(j, filter));
     const { data, hasMore } = page(jobs, (j) => j.id, queryString(q, 'after'), limit);
     for (const j of data) await ctx.jobs.refresh(j);
     return { object: 'list', data: data.map((j) => ctx.jobs.toApi(j)), has_more: hasMore };
   });
 
-  app.get<JobParams>('/v1/fine_tuning/jobs/:fine_tuning_job_id', { config: { operationId: 'retrieveFineTuningJob' } }, async (request) =>
+  app.get<JobParams>(`${p}/fine_tuning/jobs/:fine_tuning_job_id`, { config: { operationId: 'retrieveFineTuningJob' } }, async (request) =>
     ctx.jobs.toApi(await ctx.jobs.get(request.params.fine_tuning_job_id)),
   );
 
-  app.post<JobParams>('/v1/fine_tuning/jobs/:fine_tuning_job_id/cancel', { config: { operationId: 'cancelFineTuningJob' } }, async (request) =>
+  app.post<JobParams>(`${p}/fine_tuning/jobs/:fine_tuning_job_id/cancel`, { config: { operationId: 'cancelFineTuningJob' } }, async (request) =>
     ctx.jobs.toApi(await ctx.jobs.cancel(request.params.fine_tuning_job_id)),
   );
 
-  app.post<JobParams>('/v1/fine_tuning/jobs/:fine_tuning_job_id/pause', { config: { operationId: 'pauseFineTuningJob' } }, async (request) =>
+  app.post<JobParams>(`${p}/fine_tuning/jobs/:fine_tuning_job_id/pause`, { config: { operationId: 'pauseFineTuningJob' } }, async (request) =>
     ctx.jobs.toApi(await ctx.jobs.pause(request.params.fine_tuning_job_id)),
   );
 
-  app.post<JobParams>('/v1/fine_tuning/jobs/:fine_tuning_job_id/resume', { config: { operationId: 'resumeFineTuningJob' } }, async (request) =>
+  app.post<JobParams>(`${p}/fine_tuning/jobs/:fine_tuning_job_id/resume`, { config: { operationId: 'resumeFineTuningJob' } }, async (request) =>
     ctx.jobs.toApi(await ctx.jobs.resume(request.params.fine_tuning_job_id)),
   );
 
-  app.get<JobParams>('/v1/fine_tuning/jobs/:fine_tuning_job_id/events', { config: { operationId: 'listFineTuningEvents' } }, async (request) => {
+  app.get<JobParams>(`${p}/fine_tuning/jobs/:fine_tuning_job_id/events`, { config: { operationId: 'listFineTuningEvents' } }, async (request) => {
     const q = request.query as Query;
     const job = await ctx.jobs.get(request.params.fine_tuning_job_id);
     const limit = queryLimit(q, 20, 10_000);
@@ -76,7 +95,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: BackendContext): vo
     };
   });
 
-  app.get<JobParams>('/v1/fine_tuning/jobs/:fine_tuning_job_id/checkpoints', { config: { operationId: 'listFineTuningJobCheckpoints' } }, async (request) => {
+  app.get<JobParams>(`${p}/fine_tuning/jobs/:fine_tuning_job_id/checkpoints`, { config: { operationId: 'listFineTuningJobCheckpoints' } }, async (request) => {
     const q = request.query as Query;
     const job = await ctx.jobs.get(request.params.fine_tuning_job_id);
     const limit = queryLimit(q, 10, 10_000);

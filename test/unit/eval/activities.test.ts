@@ -4,7 +4,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import OpenAI from 'openai';
+import { createProvider } from '../../../src/provider';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEvalActivities, type EvaluateBatchInput } from '../../../src/activities/eval';
@@ -72,7 +72,7 @@ beforeAll(async () => {
   activities = createEvalActivities({
     config,
     logger: pino({ level: 'silent' }),
-    provider: () => new OpenAI({ apiKey: 'local', baseURL: backend.url, maxRetries: 0 }),
+    provider: () => createProvider(config.provider),
   });
   sourcePath = path.join(dir, 'valid.jsonl');
   const countries = ['France', 'Japan', 'Kenya', 'Peru', 'Norway', 'Egypt'];

@@ -1,0 +1,42 @@
+// Receives a multipart upload: the `file` part streamed to a temp file in the store, the other fields as strings.
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import type { BackendContext } from './context';
+import { throttleBytes } from './throttle';
+
+export interface ReceivedUpload {
+  /** Temp file holding the bytes; the caller renames it into place or removes it. */
+  tmp: string | null;
+  file: { filename: string; bytes: number } | null;
+  fields: Record<string, string>;
+}
+
+/**
+ * Reads every part of the request. `received.tmp` is set as soon as a temp file exists, so the caller's
+ * cleanup also covers an upload that failed halfway (too large, connection lost).
+ */
+export async function receiveUpload(request: FastifyRequest, ctx: BackendContext, received: ReceivedUpload): Promise<void> {
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file' || received.tmp) {
+        part.file.resume();
+        continue;
+      }
+      received.tmp = ctx.store.tempPath();
+      let bytes = 0;
+      const counted = async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          bytes += chunk.length;
+          yield chunk;
+        }
+      };
+      const gone = new AbortController();
+      request.raw.socket.once('close', () => gone.abort());
+      // Streamed straight to disk: uploads of hundreds of MB never sit in memory.
+      await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(received.tmp));
+      received.file = { filename: part.filename || 'upload', bytes };
+    } else {
+      received.fields[part.fieldname] = String(part.value);
+    }
+  }
+}
