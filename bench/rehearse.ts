@@ -14,10 +14,11 @@ import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
 import { freePort } from '../src/temporal/dev-server';
 import { startPipeline } from '../src/starter';
+import { connectClient } from '../src/temporal/connect';
 import { REPO_ROOT, sleep, TuneflowProcess } from './chaos/processes';
 import { chaosInput, waitForClose, type Run } from './chaos/runs';
 import { BackendProcess, LOCAL_API_KEY } from './chaos/stack';
@@ -28,6 +29,7 @@ import { serverReleaseEvidence, TEMPORAL_SERVER_VERSION } from './rehearse/tempo
 import { listenersOn, Topology } from './rehearse/topology';
 
 const WORKER_SERVICE = 'worker';
+const CODEC_SERVICE = 'codec-server';
 
 interface Phase {
   workers: number;
@@ -77,10 +79,9 @@ async function runPhase(topology: Topology, backend: BackendProcess, workers: nu
   say(`phase: ${workers} worker(s), ${runs} runs`);
   await topology.scale(WORKER_SERVICE, workers);
   await topology.waitForLog(WORKER_SERVICE, 'worker started', 180_000);
-  const env = topology.environmentOf(WORKER_SERVICE);
-  const config = loadConfig(env);
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // The harness starts runs as any other machine would: with the workers' Temporal settings and codec keys.
+  const config = loadConfig(topology.environmentOf(WORKER_SERVICE));
+  const client = await connectClient(config.temporal, { codec: config.codec });
   const notes: string[] = [];
   try {
     const before = await providerCounts(backend);
@@ -103,10 +104,35 @@ async function runPhase(topology: Topology, backend: BackendProcess, workers: nu
     const problems = summarizeProblems(verdicts);
     if (problems) notes.push(problems);
     notes.push(...topology.unexpectedExits);
+    const first = list[0];
+    if (first) notes.push(await codecCheck(topology, config.temporal.address, config.temporal.namespace, first.id));
     return { workers, runs, held: verdicts.filter((v) => v.held).length, wallMs, jobsCreated: after.jobs - before.jobs, filesCreated: after.files - before.files, notes };
   } finally {
-    await connection.close();
+    await client.connection.close();
     await topology.scale(WORKER_SERVICE, 0);
+  }
+}
+
+/** The run's input as the server stores it (ciphertext), and what the codec server makes of it. */
+async function codecCheck(topology: Topology, address: string, namespace: string, workflowId: string): Promise<string> {
+  const command = topology.project.services.get(CODEC_SERVICE)?.command ?? [];
+  const port = command.includes('--port') ? command[command.indexOf('--port') + 1] : '8888';
+  const connection = await Connection.connect({ address });
+  try {
+    const history = await connection.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId }, maximumPageSize: 1 });
+    const input = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const encoding = (p: { metadata?: Record<string, Uint8Array> | null }): string => Buffer.from(p.metadata?.encoding ?? new Uint8Array()).toString();
+    const stored = input.map(encoding);
+    const res = await fetch(`http://${topology.addresses.get(CODEC_SERVICE) ?? ''}:${port}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-namespace': namespace },
+      body: JSON.stringify({ payloads: input.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(p.data ?? new Uint8Array()).toString('base64') })) }),
+    });
+    const decoded = ((await res.json()) as { payloads?: Array<{ metadata?: Record<string, string> }> }).payloads ?? [];
+    const plain = decoded.map((p) => Buffer.from(p.metadata?.encoding ?? '', 'base64').toString());
+    return `input stored as ${stored.join(', ') || 'nothing'}; codec-server decodes it to ${plain.join(', ') || `nothing (HTTP ${res.status})`}`;
+  } finally {
+    await connection.close();
   }
 }
 
@@ -166,7 +192,13 @@ async function main(): Promise<void> {
   const topology = await Topology.load({
     composeFile: path.join(REPO_ROOT, 'docker-compose.yml'),
     // What a user puts in .env: the provider, where datasets are, a database password.
-    vars: { OPENAI_API_KEY: LOCAL_API_KEY, OPENAI_BASE_URL: backend.url, TUNEFLOW_DATASETS: datasets, POSTGRES_PASSWORD: randomBytes(12).toString('hex') },
+    vars: {
+      OPENAI_API_KEY: LOCAL_API_KEY,
+      OPENAI_BASE_URL: backend.url,
+      TUNEFLOW_DATASETS: datasets,
+      POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
+      TUNEFLOW_CODEC_KEYS: `rehearsal:${randomBytes(32).toString('base64')}`,
+    },
     dir,
     scale: { [WORKER_SERVICE]: 0 },
     tools,

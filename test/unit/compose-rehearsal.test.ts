@@ -14,7 +14,7 @@ const composeText = readFileSync(COMPOSE_FILE, 'utf8');
 const tools: LocalTools = { serverBinDir: '/opt/temporal/bin', schemaDir: '/opt/temporal/schema', temporalCliDir: '/opt/temporal-cli' };
 const datasets = mkdtempSync(path.join(tmpdir(), 'compose-test-data-'));
 // What npm run rehearse hands compose's interpolation.
-const vars = { OPENAI_API_KEY: 'tuneflow-local', OPENAI_BASE_URL: 'http://127.0.0.1:8787/v1', TUNEFLOW_DATASETS: datasets, POSTGRES_PASSWORD: 'pw' };
+const vars = { OPENAI_API_KEY: 'tuneflow-local', OPENAI_BASE_URL: 'http://127.0.0.1:8787/v1', TUNEFLOW_DATASETS: datasets, POSTGRES_PASSWORD: 'pw', TUNEFLOW_CODEC_KEYS: `t:${Buffer.alloc(32).toString('base64')}` };
 
 async function planned(): Promise<{ topology: Topology; plans: Map<string, ReturnType<Topology['plan']>> }> {
   const topology = await Topology.load({ composeFile: COMPOSE_FILE, vars, dir: '/rehearsal', tools });
@@ -28,7 +28,7 @@ describe('docker-compose.yml and npm run rehearse agree', () => {
     const { topology, plans } = await planned();
     const left = [...topology.project.services.values()].filter((s) => skipReason(s) !== null).map((s) => s.name);
     expect(left).toEqual(['temporal-ui']);
-    expect([...plans.keys()]).toEqual(['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'worker']);
+    expect([...plans.keys()].sort()).toEqual(['codec-server', 'postgresql', 'temporal', 'temporal-schema', 'temporal-setup', 'worker']);
   });
 
   it('each rehearsed program is the service\'s own command with every environment variable the file gives it', async () => {
@@ -54,6 +54,7 @@ describe('docker-compose.yml and npm run rehearse agree', () => {
     expect(plans.get('temporal-schema')?.program.env.SQL_HOST).toBe(at('postgresql'));
     expect(plans.get('temporal')?.program.env).toMatchObject({ POSTGRES_SEEDS: at('postgresql'), BIND_ON_IP: at('temporal'), POSTGRES_USER: 'temporal' });
     expect(plans.get('temporal-setup')?.program.env.TEMPORAL_ADDRESS).toBe(`${at('temporal')}:7233`);
+    expect(plans.get('codec-server')?.program.argv.slice(-7)).toEqual(['codec-server', '--host', at('codec-server'), '--port', '8888', '--ui-origin', 'http://localhost:8080']);
     expect(new Set(topology.addresses.values()).size).toBe(topology.addresses.size);
   });
 
@@ -65,6 +66,7 @@ describe('docker-compose.yml and npm run rehearse agree', () => {
     expect(config.dataRoots).toEqual([datasets]);
     expect(config.home).toBe('/rehearsal/containers/worker-1/home/node/.tuneflow');
     expect(config.telemetry?.metricsHost).toBe(topology.addresses.get('worker'));
+    expect(config.codec?.currentId).toBe('t');
   });
 
   it('the worker scales: no container name and no host port', () => {
