@@ -24,6 +24,7 @@ import { batchFileName } from '../src/eval/paths';
 import { prepareEvalSet } from '../src/eval/prepare';
 import { ProviderRateLimiter } from '../src/eval/rate-limiter';
 import { runEvalBatch } from '../src/eval/runner';
+import { LocalStore } from '../src/store';
 import { startLocalBackend } from '../src/openai-local';
 
 const CASE = process.env.BENCH_CASE ?? 'both';
@@ -72,7 +73,8 @@ async function runCase(examples: number, limits: { rpm: number; tpm: number }): 
       }),
     );
     await writeFile(source, `${lines.join('\n')}\n`);
-    const evalSet = await prepareEvalSet({ sourcePath: source, outPath: path.join(dir, 'eval', 'eval-set.jsonl'), seed: 1 });
+    const store = new LocalStore(dir);
+    const evalSet = await prepareEvalSet({ source, store, outKey: 'eval/eval-set.jsonl', seed: 1 });
 
     const logger = pino({ level: process.env.BENCH_LOG ?? 'warn' });
     const client = new OpenAI({
@@ -103,8 +105,9 @@ async function runCase(examples: number, limits: { rpm: number; tpm: number }): 
         for (let batch = pending.shift(); batch; batch = pending.shift()) {
           const outcome = await runEvalBatch(
             {
-              evalSetPath: evalSet.path,
-              batchPath: path.join(dir, 'eval', batchFileName(batch.index)),
+              evalSet: store.source(evalSet.key),
+              store,
+              batchKey: `eval/${batchFileName(batch.index)}`,
               start: batch.start,
               end: batch.end,
               candidates,

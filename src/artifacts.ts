@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { assertRunKey } from './store/keys';
 
 /**
  * A run's folder: `<artifacts>/<workflow id>/<first run id>` (the run key, see runArtifactsKey), or
@@ -7,13 +8,7 @@ import path from 'node:path';
  * reach outside the artifacts folder.
  */
 export function runDir(artifactsDir: string, runKey: string): string {
-  const segments = runKey.split('/');
-  for (const segment of segments) {
-    if (!/^[A-Za-z0-9._:-]+$/.test(segment) || segment === '.' || segment === '..' || segments.length > 2) {
-      throw new Error(`Run id ${JSON.stringify(runKey)} has characters unsafe for a folder name`);
-    }
-  }
-  return path.join(artifactsDir, ...segments);
+  return path.join(artifactsDir, ...assertRunKey(runKey).split('/'));
 }
 
 /** Writes through a temp file and a rename, so a killed worker never leaves half a file behind. Owner-only: runs hold dataset facts. */

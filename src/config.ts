@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { CodecKeyConfigError, loadCodecKeys, type CodecKeyring } from './codec/keys';
 import { PROVIDER_KINDS, type ProviderKind } from './provider/types';
 import { loadTemporalSettings, TemporalSettingsError, type TemporalConnectionSettings } from './temporal/settings';
+import { parseStoreLocation } from './store/keys';
+import type { S3Settings, StoreLocation } from './store/types';
 
 /** An unset variable and an empty one mean the same: not given. */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -37,6 +39,15 @@ const ConfigSchema = z.object({
   TUNEFLOW_HOME: z.string().min(1).default('.tuneflow'),
   TUNEFLOW_ARTIFACTS_DIR: z.string().min(1).optional(),
   TUNEFLOW_DATA_ROOTS: z.string().optional(),
+  TUNEFLOW_STORE: optional(z.string()),
+  // The AWS SDK's standard variables, read here so the store and s3:// datasets use one parsed copy.
+  AWS_ENDPOINT_URL: optional(z.string().url()),
+  AWS_ENDPOINT_URL_S3: optional(z.string().url()),
+  AWS_REGION: optional(z.string().min(1)),
+  AWS_DEFAULT_REGION: optional(z.string().min(1)),
+  AWS_ACCESS_KEY_ID: optional(z.string().min(1)),
+  AWS_SECRET_ACCESS_KEY: optional(z.string().min(1)),
+  AWS_SESSION_TOKEN: optional(z.string().min(1)),
   TUNEFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   TUNEFLOW_METRICS_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   TUNEFLOW_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
@@ -100,6 +111,10 @@ export interface AppConfig {
   home: string;
   /** Where each run writes its split files, eval results and report, one folder per workflow id. */
   artifactsDir: string;
+  /** TUNEFLOW_STORE: where run files live; absent (as in configs built by hand): the local artifactsDir. */
+  store?: StoreLocation;
+  /** How S3 (the store, and `s3://` datasets) is reached; absent: the AWS SDK's defaults. */
+  s3?: S3Settings;
   /**
    * Folders (absolute, symlinks resolved) that dataset and eval paths from workflow input must lie in.
    * Empty when TUNEFLOW_DATA_ROOTS is unset: `worker` refuses to start, `dev` and `demo` use the current directory.
@@ -136,6 +151,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (err instanceof TemporalSettingsError || err instanceof CodecKeyConfigError) throw new Error(`Invalid environment:\n  ${err.message}`);
     throw err;
   }
+  const artifactsDir = path.resolve(e.TUNEFLOW_ARTIFACTS_DIR ?? path.join(home, 'artifacts'));
+  let store: StoreLocation;
+  try {
+    store = parseStoreLocation(e.TUNEFLOW_STORE, artifactsDir);
+  } catch (err) {
+    throw new Error(`Invalid environment:\n  TUNEFLOW_STORE: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if ((e.AWS_ACCESS_KEY_ID === undefined) !== (e.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new Error('Invalid environment:\n  AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both, or neither (then the AWS SDK looks for credentials itself)');
+  }
   return {
     temporal: { ...temporal, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
     codec,
@@ -159,7 +184,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       together: { apiKey: e.TOGETHER_API_KEY, baseURL: e.TOGETHER_BASE_URL, endpointHardware: e.TUNEFLOW_TOGETHER_ENDPOINT_HARDWARE },
     },
     home,
-    artifactsDir: path.resolve(e.TUNEFLOW_ARTIFACTS_DIR ?? path.join(home, 'artifacts')),
+    artifactsDir,
+    store,
+    s3: {
+      endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+      region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION,
+      credentials:
+        e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+          ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}) }
+          : undefined,
+    },
     dataRoots,
     logLevel: e.TUNEFLOW_LOG_LEVEL,
     telemetry: {
@@ -168,6 +202,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       otlpTracesUrl: otlpTracesUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
       serviceName: e.OTEL_SERVICE_NAME,
     },
+  };
+}
+
+/** Where run files live and how S3 is reached, for a config loaded or built by hand. */
+export function storageSettings(config: Pick<AppConfig, 'store' | 's3' | 'artifactsDir'>): { location: StoreLocation; s3: S3Settings } {
+  return {
+    location: config.store ?? { kind: 'local', dir: config.artifactsDir },
+    s3: config.s3 ?? { endpoint: undefined, region: undefined, credentials: undefined },
   };
 }
 

@@ -53,7 +53,8 @@ export async function startPipeline(
   input: PipelineInput,
   opts: { workflowId?: string } = {},
 ): Promise<PipelineHandle> {
-  const datasetPath = path.resolve(input.datasetPath);
+  // A local path is made absolute for the worker; an s3:// URI is passed as it is.
+  const datasetPath = input.datasetPath.startsWith('s3://') ? input.datasetPath : path.resolve(input.datasetPath);
   const resolved = resolvePipelineInput({ ...input, datasetPath });
   // Workflow ids and search attributes are stored in clear even with the codec on: they name neither dataset nor model then.
   const encrypted = config.codec !== undefined;

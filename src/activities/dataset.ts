@@ -1,15 +1,16 @@
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { validationFailureMessage, type SplitManifest } from '../domain/dataset';
 import { resolvePipelineInput } from '../domain/pipeline';
 import { splitDatasetFile, validateDatasetFile } from '../dataset';
 import type { ValidationMetricsSink } from '../telemetry/metrics';
-import { runDir, writeFileAtomic } from '../artifacts';
-import { assertInputFile, nonRetryable } from './failures';
+import { RUN_FILES, runObjectKey, type Storage } from '../store';
+import { nonRetryable } from './failures';
 import { withProgressHeartbeat } from './heartbeat';
+import { openInputFile } from './input-files';
 
 export interface DatasetDeps {
-  artifactsDir: string;
+  /** The run store (validation report, split files) and the S3 client for `s3://` datasets. */
+  storage: Storage;
   /** Where datasets named in workflow input may be read from (config.dataRoots). */
   dataRoots: readonly string[];
   logger: Logger;
@@ -31,12 +32,12 @@ export interface ValidationSummary {
   epochs: number;
   /** Why the run must stop before anything is uploaded, or null when it may go on. */
   failureMessage: string | null;
+  /** The store key of validation.json. */
   reportPath: string;
 }
 
-const assertReadable = (file: string, roots: readonly string[]) => assertInputFile(file, { what: 'Dataset', notFoundType: 'DatasetNotFound', roots });
-
-export function createDatasetActivities({ artifactsDir, dataRoots, logger, metrics, optionProblems }: DatasetDeps) {
+export function createDatasetActivities({ storage, dataRoots, logger, metrics, optionProblems }: DatasetDeps) {
+  const openDataset = (ref: string) => openInputFile(ref, { what: 'Dataset', notFoundType: 'DatasetNotFound', roots: dataRoots }, storage);
   return {
     async validateDataset(req: {
       runId: string;
@@ -60,10 +61,10 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger, metri
         const problems = optionProblems?.(resolved) ?? [];
         if (problems.length > 0) throw nonRetryable(`The provider cannot run these options:\n  ${problems.join('\n  ')}`, 'InvalidPipelineInput');
       }
-      const datasetPath = await assertReadable(req.datasetPath, dataRoots);
+      const dataset = await openDataset(req.datasetPath);
       const started = performance.now();
       const report = await withProgressHeartbeat({ bytesRead: 0, bytes: 0, lines: 0 }, (reporter) =>
-        validateDatasetFile(datasetPath, {
+        validateDatasetFile(dataset, {
           model: req.model,
           allowTruncation: req.allowTruncation,
           budgetUsd: req.budgetUsd,
@@ -73,8 +74,8 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger, metri
         }),
       );
       metrics?.validated(report.bytes, (performance.now() - started) / 1000);
-      const reportPath = path.join(runDir(artifactsDir, req.runId), 'validation.json');
-      await writeFileAtomic(reportPath, JSON.stringify(report, null, 2));
+      const reportPath = runObjectKey(req.runId, RUN_FILES.validation);
+      await storage.store.put(reportPath, JSON.stringify(report, null, 2));
       const failureMessage = validationFailureMessage(report, req.budgetUsd);
       logger.info({ runId: req.runId, examples: report.examples, valid: report.valid, errors: report.errorCounts }, 'dataset validated');
       return {
@@ -92,11 +93,12 @@ export function createDatasetActivities({ artifactsDir, dataRoots, logger, metri
       };
     },
 
+    /** Writes split/train.jsonl and split/valid.jsonl under the run's key; the manifest's paths are those store keys. */
     async splitDataset(req: { runId: string; datasetPath: string; seed: number; validRatio: number }): Promise<SplitManifest> {
-      const datasetPath = await assertReadable(req.datasetPath, dataRoots);
-      const outDir = path.join(runDir(artifactsDir, req.runId), 'split');
+      const dataset = await openDataset(req.datasetPath);
+      const out = { store: storage.store, train: runObjectKey(req.runId, RUN_FILES.train), valid: runObjectKey(req.runId, RUN_FILES.valid) };
       const manifest = await withProgressHeartbeat({ pass: 1, bytesRead: 0, bytes: 0, lines: 0 }, (reporter) =>
-        splitDatasetFile(datasetPath, { outDir, seed: req.seed, validRatio: req.validRatio, onProgress: (p) => reporter.update(p) }),
+        splitDatasetFile(dataset, { store: out, seed: req.seed, validRatio: req.validRatio, onProgress: (p) => reporter.update(p) }),
       );
       logger.info({ runId: req.runId, train: manifest.train.examples, valid: manifest.valid.examples }, 'dataset split');
       return manifest;

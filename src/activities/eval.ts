@@ -2,24 +2,27 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { FineTuneProvider } from '../provider/types';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config';
+import { storageSettings, type AppConfig } from '../config';
 import { JudgeIsCandidateError, assertJudgeIsNotCandidate } from '../domain/eval/judge';
 import { planBatches } from '../domain/eval/subsample';
 import { validateCandidates } from '../domain/eval/summary';
 import type { EvalCandidate, EvalSummary, MetricName, RunFacts } from '../domain/run';
 import { ChatCaller, type EvalMetricsSink } from '../eval/chat';
-import { batchPath, evalDir, evalSetPath, resultsPath } from '../eval/paths';
+import { batchKey, evalDirKey, evalSetKey, resultsKey } from '../eval/paths';
 import { prepareEvalSet } from '../eval/prepare';
 import { ProviderRateLimiter } from '../eval/rate-limiter';
 import { EvalSetMismatchError, runEvalBatch } from '../eval/runner';
 import { IncompleteEvaluationError, summarizeEvalRun } from '../eval/summarize';
 import { writeReportFiles } from '../report';
-import { runDir } from '../artifacts';
-import { assertInputFile, nonRetryable } from './failures';
+import { assertRunKey, openStorage, parseReference, referenceSource, type ByteSource, type Storage } from '../store';
+import { nonRetryable } from './failures';
 import { withProgressHeartbeat } from './heartbeat';
+import { openInputFile } from './input-files';
 
 export interface EvalActivityDeps {
   config: AppConfig;
+  /** The run store every eval file is read from and written to; absent: opened from the config. */
+  storage?: Storage | undefined;
   logger: Logger;
   provider: () => FineTuneProvider;
   metrics?: EvalMetricsSink | undefined;
@@ -33,7 +36,10 @@ export interface EvalBatchRange {
 
 export interface PrepareEvalInput {
   runId: string;
-  /** The held-out split (valid.jsonl) or the user's --eval-file, as the worker sees it. */
+  /**
+   * The held-out split (its store key under the run's key; an absolute path for runs from 0.2) or the
+   * user's --eval-file (a path under the data roots, or an `s3://` URI).
+   */
   sourcePath: string;
   maxExamples?: number | undefined;
   seed: number;
@@ -41,6 +47,7 @@ export interface PrepareEvalInput {
 }
 
 export interface PrepareEvalOutput {
+  /** The store key of eval-set.jsonl. */
   evalSetPath: string;
   examples: number;
   skipped: number;
@@ -50,6 +57,7 @@ export interface PrepareEvalOutput {
 
 export interface EvaluateBatchInput {
   runId: string;
+  /** A store key (an absolute path for runs from 0.2). */
   evalSetPath: string;
   batch: EvalBatchRange;
   candidates: EvalCandidate[];
@@ -76,6 +84,7 @@ export interface SummarizeEvalInput {
   judgeModel?: string | undefined;
 }
 
+/** Where the report went, for people: paths, or `s3://` URIs on a bucket store. */
 export interface WriteRunReportOutput {
   html: string;
   markdown: string;
@@ -131,6 +140,25 @@ function retrySoon(err: unknown): unknown {
 
 export function createEvalActivities(deps: EvalActivityDeps) {
   const { config, logger } = deps;
+  const settings = storageSettings(config);
+  const storage = deps.storage ?? openStorage(settings.location, settings.s3);
+  const { store } = storage;
+
+  /** The run's own held-out split comes from the store; a user's eval file is checked like a dataset. */
+  async function openEvalSource(runKey: string, ref: string): Promise<string | ByteSource> {
+    const parsed = parseReference(ref);
+    if (parsed.kind === 'key' && parsed.key.startsWith(`${assertRunKey(runKey)}/`)) {
+      if (!(await store.exists(parsed.key))) {
+        throw nonRetryable(
+          `Eval file ${store.url(parsed.key)} (the run's held-out split) is not in the store: every worker of a task queue must share one TUNEFLOW_STORE.`,
+          'EvalFileNotFound',
+        );
+      }
+      return store.source(parsed.key);
+    }
+    return openInputFile(ref, { what: 'Eval file', notFoundType: 'EvalFileNotFound', roots: config.dataRoots, artifactsDir: config.artifactsDir }, storage);
+  }
+
   const log = logger.child({ component: 'eval' });
   const limiter = new ProviderRateLimiter({ logger: log });
   let caller: ChatCaller | undefined;
@@ -139,11 +167,12 @@ export function createEvalActivities(deps: EvalActivityDeps) {
 
   return {
     async prepareEval(input: PrepareEvalInput): Promise<PrepareEvalOutput> {
-      const sourcePath = await assertInputFile(input.sourcePath, { what: 'Eval file', notFoundType: 'EvalFileNotFound', roots: config.dataRoots, artifactsDir: config.artifactsDir });
+      const source = await openEvalSource(input.runId, input.sourcePath);
       const prepared = await withProgressHeartbeat({ pass: 1, lines: 0 }, (reporter) =>
         prepareEvalSet({
-          sourcePath,
-          outPath: evalSetPath(config.artifactsDir, input.runId),
+          source,
+          store,
+          outKey: evalSetKey(input.runId),
           maxExamples: input.maxExamples,
           seed: input.seed,
           onProgress: (p) => reporter.update(p),
@@ -160,7 +189,7 @@ export function createEvalActivities(deps: EvalActivityDeps) {
         );
       }
       return {
-        evalSetPath: prepared.path,
+        evalSetPath: prepared.key,
         examples: prepared.examples,
         skipped: prepared.skipped,
         sha256: prepared.sha256,
@@ -180,8 +209,9 @@ export function createEvalActivities(deps: EvalActivityDeps) {
       try {
         const outcome = await runEvalBatch(
           {
-            evalSetPath: input.evalSetPath,
-            batchPath: batchPath(config.artifactsDir, input.runId, input.batch.index),
+            evalSet: referenceSource(storage, input.evalSetPath),
+            store,
+            batchKey: batchKey(input.runId, input.batch.index),
             start: input.batch.start,
             end: input.batch.end,
             candidates: input.candidates,
@@ -222,9 +252,10 @@ export function createEvalActivities(deps: EvalActivityDeps) {
       try {
         const summary = await withProgressHeartbeat({ examples: 0 }, (reporter) =>
           summarizeEvalRun({
-            evalDir: evalDir(config.artifactsDir, input.runId),
-            evalSetPath: evalSetPath(config.artifactsDir, input.runId),
-            resultsPath: resultsPath(config.artifactsDir, input.runId),
+            store,
+            evalDirKey: evalDirKey(input.runId),
+            evalSet: store.source(evalSetKey(input.runId)),
+            resultsKey: resultsKey(input.runId),
             candidates: input.candidates,
             seed: input.seed,
             primaryMetric: input.primaryMetric,
@@ -245,14 +276,14 @@ export function createEvalActivities(deps: EvalActivityDeps) {
     },
 
     async writeRunReport(input: { facts: RunFacts }): Promise<WriteRunReportOutput> {
-      const dir = runDir(config.artifactsDir, input.facts.runKey ?? input.facts.workflowId);
+      const runKey = assertRunKey(input.facts.runKey ?? input.facts.workflowId);
       // The workflow cannot read the worker's environment; the endpoint it evaluated against is known here.
       const facts: RunFacts = { ...input.facts, provider: { baseURL: input.facts.provider.baseURL ?? config.provider.baseURL ?? null } };
       const written = await withProgressHeartbeat({ filesWritten: 0 }, (reporter) =>
-        writeReportFiles({ facts, runDir: dir, writeRunJson: true, onProgress: (p) => reporter.update(p) }),
+        writeReportFiles({ facts, store, runKey, writeRunJson: true, onProgress: (p) => reporter.update(p) }),
       );
       log.info({ runId: facts.workflowId, html: written.html, markdown: written.markdown }, 'run report written');
-      return { html: written.html, markdown: written.markdown, runJson: written.runJson as string, runDir: dir };
+      return { html: written.html, markdown: written.markdown, runJson: written.runJson as string, runDir: store.url(runKey) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { FineTuneProvider } from '../provider/types';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../config';
+import { storageSettings, type AppConfig } from '../config';
+import { openStorage, type Storage } from '../store';
 import type { EvalMetricsSink } from '../eval/chat';
 import type { ValidationMetricsSink } from '../telemetry/metrics';
 import { createDatasetActivities } from './dataset';
@@ -16,15 +17,19 @@ export interface ActivityDeps {
   provider: () => FineTuneProvider;
   /** Where evaluation and validation figures go when the worker serves metrics. */
   metrics?: (EvalMetricsSink & ValidationMetricsSink) | undefined;
+  /** The run store; absent: opened from the config (TUNEFLOW_STORE, else the artifacts folder). */
+  storage?: Storage | undefined;
 }
 
 /** Every side effect of a run, built from injected dependencies; the worker registers the result. */
 export function createActivities(deps: ActivityDeps) {
-  const { artifactsDir, dataRoots } = deps.config;
+  const { dataRoots } = deps.config;
+  const settings = storageSettings(deps.config);
+  const storage = deps.storage ?? openStorage(settings.location, settings.s3);
   return {
-    ...createDatasetActivities({ artifactsDir, dataRoots, logger: deps.logger, metrics: deps.metrics, optionProblems: (spec) => deps.provider().optionProblems(spec) }),
-    ...createProviderJobActivities({ artifactsDir, logger: deps.logger, provider: deps.provider }),
-    ...createEvalActivities(deps),
+    ...createDatasetActivities({ storage, dataRoots, logger: deps.logger, metrics: deps.metrics, optionProblems: (spec) => deps.provider().optionProblems(spec) }),
+    ...createProviderJobActivities({ storage, logger: deps.logger, provider: deps.provider }),
+    ...createEvalActivities({ ...deps, storage }),
     ...createReaperActivities({ logger: deps.logger, provider: deps.provider }),
     ...createServingActivities({ logger: deps.logger, provider: deps.provider }),
   };

@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
-import type { TrainingMetricsRow } from '../domain/run';
 import { JOB_METADATA_KEYS } from '../domain/job-tags';
 import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
 import { jobTrouble } from '../provider/errors';
 import type { FineTuneProvider, ProviderJob } from '../provider/types';
-import { runDir } from '../artifacts';
+import { withLocalFile, type Storage } from '../store';
 import { withProgressHeartbeat } from './heartbeat';
+import { appendMetricsRows } from './training-metrics';
 
 export interface ProviderJobDeps {
-  artifactsDir: string;
+  /** The run store: split files to upload come from it, metrics.jsonl goes to it. */
+  storage: Storage;
   logger: Logger;
   provider: () => FineTuneProvider;
 }
@@ -96,31 +95,14 @@ export function uploadFilename(runId: string, role: string, sha256: string): str
   return `tuneflow-${runId}-${role}-${sha256.slice(0, 16)}.jsonl`;
 }
 
-type MetricsRow = Required<TrainingMetricsRow>;
 
-async function lastRecordedStep(file: string): Promise<number> {
-  try {
-    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
-    const last = lines.at(-1);
-    return last ? (JSON.parse(last) as MetricsRow).step : -1;
-  } catch {
-    return -1;
-  }
-}
-
-export function createProviderJobActivities({ artifactsDir, logger, provider }: ProviderJobDeps) {
+export function createProviderJobActivities({ storage, logger, provider }: ProviderJobDeps) {
   async function pollOnce(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
     const p = provider();
     const job = await p.getJob(req.jobId);
     const fresh = await p.progressSince(req.jobId, req.lastEventId);
     const rows = fresh.metrics;
-    if (rows.length > 0) {
-      // A retried poll may bring rows an earlier attempt already wrote: append only past the last step.
-      const metricsFile = path.join(runDir(artifactsDir, req.runId), 'metrics.jsonl');
-      const since = await lastRecordedStep(metricsFile);
-      const newRows = rows.filter((r) => r.step > since);
-      if (newRows.length > 0) await appendFile(metricsFile, newRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    }
+    await appendMetricsRows(storage.store, req.runId, rows);
     const latest: LatestMetrics = { step: null, trainLoss: null, validLoss: null, fullValidLoss: null, totalSteps: fresh.totalSteps };
     for (const r of rows) {
       latest.step = r.step;
@@ -151,13 +133,16 @@ export function createProviderJobActivities({ artifactsDir, logger, provider }: 
       const file =
         existing ??
         (await withProgressHeartbeat({ bytesSent: 0, bytes: req.bytes }, (reporter) =>
-          p.uploadFile({
-            path: req.path,
-            filename,
-            bytes: req.bytes,
-            signal: Context.current().cancellationSignal,
-            onProgress: (progress) => reporter.update(progress),
-          }),
+          // A split file in a bucket is downloaded to a temporary file first (see withLocalFile).
+          withLocalFile(storage, req.path, (file) =>
+            p.uploadFile({
+              path: file,
+              filename,
+              bytes: req.bytes,
+              signal: Context.current().cancellationSignal,
+              onProgress: (progress) => reporter.update(progress),
+            }),
+          ),
         ));
       logger.info({ runId: req.runId, role: req.role, fileId: file.id, reused: existing !== null }, 'training file ready');
       return { fileId: file.id, filename, sha256: req.sha256, examples: req.examples, bytes: req.bytes };

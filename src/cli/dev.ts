@@ -1,9 +1,23 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { cliContext, UsageError } from './context';
-import { LOCAL_API_KEY } from './local-key';
+import { exportLine, LOCAL_SAMPLE_MODEL, localProvider } from './local-provider';
 import type { LocalStack } from './local-stack';
 import { DEFAULT_LOCAL_PORT, parseLocalBackendFlags, type LocalBackendFlags } from './openai-local';
+
+/** Where `tuneflow dev --store s3` serves the run store: versitygw's own default port, on loopback. */
+export const DEFAULT_S3_PORT = 7070;
+/** The dev S3 server's bucket and key prefix: TUNEFLOW_STORE=s3://tuneflow/runs. */
+export const DEV_S3_BUCKET = 'tuneflow';
+export const DEV_S3_PREFIX = 'runs';
+/** Loopback-only dev credentials, fixed so the exports printed once keep working across restarts. */
+export const DEV_S3_ACCESS_KEY_ID = 'tuneflow-local';
+export const DEV_S3_SECRET_ACCESS_KEY = 'tuneflow-local-secret';
+
+function storeKind(raw: string): 'local' | 's3' {
+  if (raw === 'local' || raw === 's3') return raw;
+  throw new UsageError(`--store must be local or s3, got ${JSON.stringify(raw)}`);
+}
 
 export function register(program: Command): void {
   program
@@ -16,22 +30,38 @@ export function register(program: Command): void {
     .option('--fail-jobs', 'local backend: running jobs fail midway')
     .option('--refuse-fine-tuning', 'local backend: refuse job creation with 403, like a provider without fine-tuning access')
     .option('--time-scale <x>', 'local backend: simulated seconds per real second')
-    .action(async (o: LocalBackendFlags & { worker: boolean }) => {
+    .option('--provider <name>', 'which provider the local backend plays and the worker speaks to: openai, azure or together (default openai)')
+    .option('--deployment-seconds <n>', 'local backend, azure: simulated seconds a deployment takes to provision')
+    .option('--store <kind>', `where run files live: local (.tuneflow/artifacts) or s3 (an S3-compatible server on ${DEFAULT_S3_PORT}, data in .tuneflow/s3)`, storeKind, 'local' as const)
+    .action(async (o: Omit<LocalBackendFlags, 'dialect'> & { worker: boolean; provider?: string; store: 'local' | 's3' }) => {
       const { config, logger } = await cliContext();
       const [{ isListening }, { startLocalStack }] = await Promise.all([import('../temporal/dev-server'), import('./local-stack')]);
-      for (const addr of ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`]) {
+      const ports = ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`, ...(o.store === 's3' ? [`127.0.0.1:${DEFAULT_S3_PORT}`] : [])];
+      for (const addr of ports) {
         if (await isListening(addr)) throw new UsageError(`${addr} is already in use: is another \`tuneflow dev\` running?`);
       }
-      const { worker, ...flags } = o;
+      const { worker, provider, store, ...flags } = o;
+      const backendOptions = parseLocalBackendFlags({ ...flags, ...(provider !== undefined ? { dialect: provider } : {}), port: String(DEFAULT_LOCAL_PORT), stateDir: path.join(config.home, `openai-local${provider && provider !== 'openai' ? `-${provider}` : ''}`) });
       const stack = await startLocalStack({
         config,
         logger,
         worker,
+        provider: backendOptions.dialect ?? 'openai',
         server: { port: 7233, uiPort: 8233, dbFile: path.join(config.home, 'temporal.db') },
-        backend: {
-          ...parseLocalBackendFlags({ ...flags, port: String(DEFAULT_LOCAL_PORT), stateDir: path.join(config.home, 'openai-local') }),
-          logger: logger.child({ component: 'openai-local' }),
-        },
+        backend: { ...backendOptions, logger: logger.child({ component: 'openai-local' }) },
+        ...(store === 's3'
+          ? {
+              s3: {
+                dataDir: path.join(config.home, 's3'),
+                port: DEFAULT_S3_PORT,
+                bucket: DEV_S3_BUCKET,
+                prefix: DEV_S3_PREFIX,
+                accessKeyId: DEV_S3_ACCESS_KEY_ID,
+                secretAccessKey: DEV_S3_SECRET_ACCESS_KEY,
+                say: (m: string) => process.stderr.write(`${m}\n`),
+              },
+            }
+          : {}),
       });
       console.log(devBanner(stack, path.join(config.home, 'temporal.db')));
       await new Promise<void>((resolve) => {
@@ -44,18 +74,23 @@ export function register(program: Command): void {
 }
 
 /** What `tuneflow dev` prints once it is up. The key is the local one: the user's real key never appears. */
-export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'>, dbFile: string): string {
+export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'> & Partial<Pick<LocalStack, 's3'>>, dbFile: string): string {
+  const kind = stack.config.provider.kind;
+  const local = localProvider(kind, stack.backend.url);
+  const store = stack.config.store?.kind === 's3' ? stack.config.store : null;
+  const s3 = stack.s3 && store ? { ...stack.s3.env, TUNEFLOW_STORE: `s3://${store.bucket}/${store.prefix}` } : null;
   return [
     'tuneflow dev is up:',
     `  Temporal     ${stack.server.address} (database ${dbFile})`,
     `  Temporal UI  ${stack.server.uiUrl}`,
-    `  OpenAI-compatible backend  ${stack.backend.url}`,
+    `  local backend  ${stack.backend.url} (speaks ${kind === 'openai' ? 'OpenAI' : kind === 'azure' ? 'Azure OpenAI, with ARM deployments' : 'Together AI'})`,
     `  worker       ${stack.worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
+    ...(s3 ? [`  S3 store     ${s3.TUNEFLOW_STORE} at ${s3.AWS_ENDPOINT_URL} (versitygw)`] : []),
     `  data roots   ${stack.config.dataRoots.join(path.delimiter)} (TUNEFLOW_DATA_ROOTS)`,
     '',
     'In another shell:',
-    `  export TEMPORAL_ADDRESS=${stack.server.address} OPENAI_BASE_URL=${stack.backend.url} OPENAI_API_KEY=${LOCAL_API_KEY}`,
-    '  npx tuneflow run data/sample/support-conversations.jsonl --model gpt-4o-mini-2024-07-18 --poll-interval 2 --wait',
+    `  ${exportLine({ TEMPORAL_ADDRESS: stack.server.address, ...local.env, ...(s3 ?? {}) })}`,
+    `  npx tuneflow run data/sample/support-conversations.jsonl --model ${LOCAL_SAMPLE_MODEL[kind]} --poll-interval 2 --wait`,
     '',
     'Ctrl-C stops all of it.',
   ].join('\n');

@@ -5,6 +5,13 @@ import { LOCAL_API_KEY } from './local-key';
 
 const LOCAL_AZURE = LOCAL_AZURE_ACCOUNT;
 
+/** A base model each dialect of the local backend fine-tunes, for the commands tuneflow prints. */
+export const LOCAL_SAMPLE_MODEL: Record<ProviderKind, string> = {
+  openai: 'gpt-4o-mini-2024-07-18',
+  azure: 'gpt-4.1-mini-2025-04-14',
+  together: 'meta-llama/Meta-Llama-3.1-8B-Instruct-Reference',
+};
+
 /**
  * The provider settings that point a worker at the local backend in `kind`'s dialect, and the same as
  * the exports another shell needs. The key is the local one: the user's real key never appears.

@@ -8,6 +8,7 @@ import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '
 import { connectClient, openWorkerConnection } from '../temporal/connect';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
 import { localTemporalSettings } from '../temporal/settings';
+import type { S3Server, S3ServerOptions } from '../dev/s3-server';
 import { createWorker, installTemporalLogging } from '../worker';
 import { LOCAL_API_KEY } from './local-key';
 import { localProvider } from './local-provider';
@@ -18,6 +19,8 @@ export { LOCAL_API_KEY };
 export interface LocalStack {
   server: DevServer;
   backend: LocalBackend;
+  /** The S3-compatible server holding the run store, when started with one. */
+  s3: S3Server | null;
   config: AppConfig;
   client: Client;
   worker: Worker | null;
@@ -34,6 +37,8 @@ export async function startLocalStack(opts: {
   taskQueue?: string;
   /** Which provider the local backend plays (its dialect) and the worker speaks to; default openai. */
   provider?: ProviderKind;
+  /** Also start an S3-compatible server and keep the run store in `bucket` under `prefix` there. */
+  s3?: S3ServerOptions & { bucket: string; prefix: string };
 }): Promise<LocalStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -45,6 +50,13 @@ export async function startLocalStack(opts: {
     stops.push(() => server.stop());
     const backend = await startLocalBackend({ ...opts.backend, dialect: opts.provider ?? opts.backend.dialect ?? 'openai' });
     stops.push(() => backend.close());
+    let s3: S3Server | null = null;
+    if (opts.s3) {
+      const { startS3Server } = await import('../dev/s3-server');
+      const started = await startS3Server({ ...opts.s3, buckets: [opts.s3.bucket] });
+      s3 = started;
+      stops.push(() => started.stop());
+    }
     const config: AppConfig = {
       ...opts.config,
       // Its own dev server, whatever profile, key or TLS the user's Temporal config names.
@@ -53,6 +65,12 @@ export async function startLocalStack(opts: {
       provider: localProvider(opts.provider ?? opts.backend.dialect ?? 'openai', backend.url).config,
       // Unset roots on a local stack mean the current directory's tree (a shared worker must name them).
       dataRoots: opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())],
+      ...(s3 && opts.s3
+        ? {
+            store: { kind: 's3' as const, bucket: opts.s3.bucket, prefix: opts.s3.prefix },
+            s3: { endpoint: s3.endpoint, region: s3.region, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+          }
+        : {}),
     };
     const client = await connectClient(config.temporal, { codec: config.codec });
     stops.push(() => client.connection.close());
@@ -71,7 +89,7 @@ export async function startLocalStack(opts: {
         await done;
       });
     }
-    return { server, backend, config, client, worker, workerDone, stop };
+    return { server, backend, s3, config, client, worker, workerDone, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -38,11 +38,24 @@ interface ValidateFlags {
   seed?: number;
 }
 
+/** An object in a bucket, read with the AWS settings of the environment (AWS_*, AWS_ENDPOINT_URL). */
+async function openS3Dataset(uri: string) {
+  const [{ loadConfig, storageSettings }, { createS3Client, parseS3Uri, s3ObjectSource }] = await Promise.all([import('../config'), import('../store')]);
+  let location: { bucket: string; key: string };
+  try {
+    location = parseS3Uri(uri);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const client = createS3Client(storageSettings(loadConfig()).s3);
+  return { source: s3ObjectSource(client, location.bucket, location.key), close: () => client.destroy() };
+}
+
 export function register(program: Command): void {
   program
     .command('validate')
     .description('check a chat fine-tuning JSONL file: format, statistics, tokens, duplicates, PII and estimated cost')
-    .argument('<file>', 'the dataset, one JSON example per line (.jsonl)')
+    .argument('<file>', 'the dataset, one JSON example per line (.jsonl): a path or an s3://bucket/key URI')
     .option('--model <model>', 'base model whose tokenizer, per-example limit and price apply', DEFAULT_VALIDATE_MODEL)
     .option('--json', 'print the report as JSON (schema in docs/dataset-validation.md)')
     .option('--budget-usd <usd>', 'exit 1 when the estimated training cost exceeds this many dollars', positiveNumber('--budget-usd'))
@@ -60,8 +73,9 @@ export function register(program: Command): void {
       if (!resolved.ok) throw new UsageError(resolved.error);
       if (flags.seed !== undefined && flags.validRatio === undefined) throw new UsageError('--seed only applies with --valid-ratio.');
       let report;
+      const s3 = file.startsWith('s3://') ? await openS3Dataset(file) : null;
       try {
-        report = await validateDatasetFile(file, {
+        report = await validateDatasetFile(s3?.source ?? file, {
           model: flags.model,
           modelFacts: resolved.facts,
           allowTruncation: flags.allowTruncation ?? false,
@@ -72,6 +86,8 @@ export function register(program: Command): void {
       } catch (err) {
         if (err instanceof DatasetFileError && err.code !== 'invalid_dataset') throw new UsageError(err.message);
         throw err;
+      } finally {
+        s3?.close();
       }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,5 +1,6 @@
 import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { ByteSource } from '../store/types';
 
 /** Longer lines are not buffered: no trainable example comes near this size. */
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
@@ -29,11 +30,12 @@ function stripBom(bytes: Buffer): Buffer {
 }
 
 /**
- * Streams a file as batches of lines (one batch per read chunk), handling lines split across chunks,
- * LF or CRLF endings and a leading BOM. Memory holds one chunk plus the current partial line. The
- * raw bytes also go to `hash`, so the file's sha256 costs no second read.
+ * Streams a file (a path, or any ByteSource: an object in a bucket reads the same) as batches of lines
+ * (one batch per read chunk), handling lines split across chunks, LF or CRLF endings and a leading BOM.
+ * Memory holds one chunk plus the current partial line. The raw bytes also go to `hash`, so the file's
+ * sha256 costs no second read and is the hash of exactly the bytes read.
  */
-export async function* readLineBatches(path: string, hash?: Hash, progress?: ReadProgress): AsyncGenerator<RawLine[]> {
+export async function* readLineBatches(source: string | ByteSource, hash?: Hash, progress?: ReadProgress): AsyncGenerator<RawLine[]> {
   let line = 0;
   let partial: Buffer[] = [];
   let partialLength = 0;
@@ -56,8 +58,8 @@ export async function* readLineBatches(path: string, hash?: Hash, progress?: Rea
     return { line, bytes, length: bytes.length };
   };
 
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  const stream = typeof source === 'string' ? (createReadStream(source, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>) : source.open();
+  for await (const chunk of stream) {
     hash?.update(chunk);
     if (progress) progress.bytes += chunk.length;
     const batch: RawLine[] = [];

@@ -1,16 +1,18 @@
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LocalStore } from '../store/local';
+import type { ArtifactStore, ByteSource, ObjectWriter } from '../store/types';
 import { assignSplit, checkExample, DEFAULT_VALID_RATIO, ExampleGroupIndex, SPLIT_VALID, type SplitFileFacts, type SplitManifest } from '../domain/dataset';
 import { compactJsonLine, contentHashWords, isBlankLine, parseRawLine } from './analyse-line';
 import { DatasetFileError } from './errors';
 import { readLineBatches, type RawLine } from './line-reader';
-import { datasetFileSize, type DatasetReadProgress } from './validate-file';
+import { datasetFileSize, datasetName, type DatasetReadProgress } from './validate-file';
 
 export interface SplitOptions {
-  outDir: string;
+  /** A local folder for train.jsonl and valid.jsonl (the manifest then gives paths)... */
+  outDir?: string;
+  /** ...or keys in a store (the manifest then gives the keys). */
+  store?: { store: ArtifactStore; train: string; valid: string };
   seed: number;
   /** Share of examples for validation; round(n × validRatio) of them. Default 0.2. */
   validRatio?: number;
@@ -27,25 +29,19 @@ export interface SplitProgress extends DatasetReadProgress {
 const WRITE_BATCH_BYTES = 1 << 20;
 const LF = Buffer.from('\n');
 
-/** An output file written through a temporary name, hashed as it is written. */
+/** An output object, invisible until closed, hashed as it is written. */
 class SplitFileWriter {
-  private readonly stream: WriteStream;
   private readonly hash: Hash = createHash('sha256');
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private failure: Error | null = null;
   examples = 0;
   bytes = 0;
 
   constructor(
+    /** What the manifest calls it: a path or a store key. */
     readonly path: string,
-    private readonly tempPath: string,
-  ) {
-    this.stream = createWriteStream(tempPath);
-    this.stream.on('error', (err) => {
-      this.failure = err;
-    });
-  }
+    private readonly out: ObjectWriter,
+  ) {}
 
   /** Copies the line: the caller's buffer may be a view of a read chunk. */
   async writeLine(line: Buffer): Promise<void> {
@@ -56,31 +52,23 @@ class SplitFileWriter {
   }
 
   private async flush(): Promise<void> {
-    if (this.failure) throw this.failure;
     if (this.pending.length === 0) return;
     const data = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.hash.update(data);
     this.bytes += data.length;
-    // events.once removes its error listener once drained: one per wait would pile up on a large file.
-    if (!this.stream.write(data)) await once(this.stream, 'drain');
+    await this.out.write(data);
   }
 
   async close(): Promise<SplitFileFacts> {
     await this.flush();
-    await new Promise<void>((resolve, reject) => {
-      this.stream.once('error', reject);
-      this.stream.end(() => resolve());
-    });
-    if (this.failure) throw this.failure;
-    await rename(this.tempPath, this.path);
+    await this.out.commit();
     return { path: this.path, examples: this.examples, sha256: this.hash.digest('hex'), bytes: this.bytes };
   }
 
   async discard(): Promise<void> {
-    this.stream.destroy();
-    await rm(this.tempPath, { force: true });
+    await this.out.abort();
   }
 }
 
@@ -94,16 +82,26 @@ function readExampleLine(path: string, raw: RawLine): Buffer | null {
   return compactJsonLine(raw.bytes as Buffer);
 }
 
+/** Where the two sides go: the given store keys, or train.jsonl and valid.jsonl in a local folder. */
+function splitOutputs(opts: SplitOptions): { store: ArtifactStore; train: string; valid: string; named: (key: string) => string } {
+  if (opts.store) return { ...opts.store, named: (key) => key };
+  if (!opts.outDir) throw new Error('splitDatasetFile needs outDir or store');
+  const outDir = opts.outDir;
+  return { store: new LocalStore(outDir), train: 'train.jsonl', valid: 'valid.jsonl', named: (key) => join(outDir, key) };
+}
+
 /**
- * Splits a chat JSONL file into train.jsonl and valid.jsonl in outDir: exactly round(n × validRatio)
+ * Splits a chat JSONL file (a path or a ByteSource) into train.jsonl and valid.jsonl (in outDir, or
+ * under the given store keys): exactly round(n × validRatio)
  * examples to validation (unless duplicate groups cannot fit), chosen by a keyed hash of (seed,
  * content) so the split is the same on every machine, with identical examples kept on one side.
  * Two streaming passes: hashes first, then the writes. Lines are written normalised (whitespace
  * outside strings removed, LF, no BOM). Refuses a file with format errors, naming the first.
  */
-export async function splitDatasetFile(path: string, opts: SplitOptions): Promise<SplitManifest> {
+export async function splitDatasetFile(input: string | ByteSource, opts: SplitOptions): Promise<SplitManifest> {
+  const path = datasetName(input);
   const validRatio = opts.validRatio ?? DEFAULT_VALID_RATIO;
-  const size = await datasetFileSize(path);
+  const size = await datasetFileSize(input);
   const reportPass = (pass: 1 | 2, read: { bytes: number }, lines: number) => opts.onProgress?.({ pass, bytesRead: read.bytes, bytes: size, lines });
 
   // Pass 1: the content hash of every example, grouped.
@@ -112,7 +110,7 @@ export async function splitDatasetFile(path: string, opts: SplitOptions): Promis
   let blankLinesSkipped = 0;
   const firstRead = { bytes: 0 };
   let lines = 0;
-  for await (const batch of readLineBatches(path, sourceHash, firstRead)) {
+  for await (const batch of readLineBatches(input, sourceHash, firstRead)) {
     for (const raw of batch) {
       const compact = readExampleLine(path, raw);
       if (compact === null) blankLinesSkipped++;
@@ -128,17 +126,14 @@ export async function splitDatasetFile(path: string, opts: SplitOptions): Promis
   const assignment = assignSplit(groups, opts.seed, validRatio);
 
   // Pass 2: each example to its group's side.
-  await mkdir(opts.outDir, { recursive: true });
-  const suffix = `.tmp-${process.pid}`;
-  const trainPath = join(opts.outDir, 'train.jsonl');
-  const validPath = join(opts.outDir, 'valid.jsonl');
-  const train = new SplitFileWriter(trainPath, trainPath + suffix);
-  const valid = new SplitFileWriter(validPath, validPath + suffix);
+  const out = splitOutputs(opts);
+  const train = new SplitFileWriter(out.named(out.train), await out.store.writer(out.train));
+  const valid = new SplitFileWriter(out.named(out.valid), await out.store.writer(out.valid));
   try {
     const secondHash = createHash('sha256');
     const secondRead = { bytes: 0 };
     lines = 0;
-    for await (const batch of readLineBatches(path, secondHash, secondRead)) {
+    for await (const batch of readLineBatches(input, secondHash, secondRead)) {
       for (const raw of batch) {
         // Pass 1 parsed and checked every line; the sha256 comparison below catches a file that changed since.
         if (raw.bytes === null || isBlankLine(raw.bytes)) continue;

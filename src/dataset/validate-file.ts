@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { StoreObjectNotFoundError, type ByteSource } from '../store/types';
 import { genericModelFacts, resolveModelFacts, ValidationAccumulator, type ModelFacts, type ValidationReport } from '../domain/dataset';
 import { analyseLine, analyseLongLine, PACED_LINE_BYTES } from './analyse-line';
 import { DatasetFileError } from './errors';
@@ -39,8 +40,23 @@ export function modelFactsFor(opts: Pick<ValidateOptions, 'model' | 'modelFacts'
   return resolved.ok ? resolved.facts : genericModelFacts(opts.model);
 }
 
-/** Stats the path, turning a missing file or a directory into a DatasetFileError. */
-export async function datasetFileSize(path: string): Promise<number> {
+/** What messages call a dataset: its path or its URI. */
+export function datasetName(input: string | ByteSource): string {
+  return typeof input === 'string' ? input : input.name;
+}
+
+/** Stats the path (or asks the source), turning a missing file or a directory into a DatasetFileError. */
+export async function datasetFileSize(input: string | ByteSource): Promise<number> {
+  if (typeof input !== 'string') {
+    try {
+      return await input.size();
+    } catch (err) {
+      if (err instanceof StoreObjectNotFoundError) throw new DatasetFileError(`${input.name} does not exist`, 'file_not_found', input.name);
+      const why = err instanceof Error ? err.name : 'error';
+      throw new DatasetFileError(`${input.name} cannot be read (${why})`, 'unreadable', input.name);
+    }
+  }
+  const path = input;
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new DatasetFileError(`${path} is not a file`, 'not_a_file', path);
@@ -53,10 +69,11 @@ export async function datasetFileSize(path: string): Promise<number> {
   }
 }
 
-async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: number }> {
+async function sha256OfFile(input: string | ByteSource): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+  const chunks = typeof input === 'string' ? (createReadStream(input, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) : input.open();
+  for await (const chunk of chunks) {
     hash.update(chunk);
     bytes += chunk.length;
   }
@@ -64,12 +81,14 @@ async function sha256OfFile(path: string): Promise<{ sha256: string; bytes: numb
 }
 
 /**
- * Validates a chat fine-tuning JSONL file in one streaming pass: format checks per line, statistics,
- * tokens, epochs and cost, duplicates and a PII screen. Memory stays flat whatever the file's size.
- * Throws DatasetFileError only when the file cannot be read; every finding about it is in the report.
+ * Validates a chat fine-tuning JSONL file (a path, or a ByteSource such as an object in a bucket) in one
+ * streaming pass: format checks per line, statistics, tokens, epochs and cost, duplicates and a PII
+ * screen. Memory stays flat whatever the file's size. Throws DatasetFileError only when the file cannot
+ * be read; every finding about it is in the report.
  */
-export async function validateDatasetFile(path: string, opts: ValidateOptions): Promise<ValidationReport> {
-  const size = await datasetFileSize(path);
+export async function validateDatasetFile(input: string | ByteSource, opts: ValidateOptions): Promise<ValidationReport> {
+  const path = datasetName(input);
+  const size = await datasetFileSize(input);
   const facts = modelFactsFor(opts);
   const accumulator = new ValidationAccumulator({
     file: path,
@@ -83,7 +102,7 @@ export async function validateDatasetFile(path: string, opts: ValidateOptions): 
   if (size > MAX_FILE_BYTES) {
     // Not worth reading line by line: the provider refuses it whatever it holds.
     accumulator.fileIssue('file_too_large', 'error', `the file has ${size} bytes, over the ${MAX_FILE_BYTES}-byte (512 MB) limit for a training file`);
-    return accumulator.finish(await sha256OfFile(path), { linesRead: false });
+    return accumulator.finish(await sha256OfFile(input), { linesRead: false });
   }
 
   const counter = await createTokenCounter(facts.encoding);
@@ -93,7 +112,7 @@ export async function validateDatasetFile(path: string, opts: ValidateOptions): 
   // A worker shares its event loop with other runs' workflow tasks and heartbeats: give it turns.
   const pacer = createEventLoopPacer();
   let lines = 0;
-  for await (const batch of readLineBatches(path, hash, progress)) {
+  for await (const batch of readLineBatches(input, hash, progress)) {
     for (const raw of batch) {
       accumulator.add(raw.length > PACED_LINE_BYTES ? await analyseLongLine(raw, context, pacer) : analyseLine(raw, context));
       if (pacer.due()) await pacer.pause();

@@ -43,7 +43,7 @@ export interface EvalSummary {
   beatsBase: boolean;
   judgeModel: string | null;
   gate: { minImprovement: number; outcome: 'promoted' | 'rejected' } | null;
-  /** Per-example answers and scores (JSONL) in the run's artifacts directory. */
+  /** Per-example answers and scores (JSONL): a key in the run store (an absolute path in runs from 0.2). */
   resultsPath: string;
 }
 
@@ -127,4 +127,25 @@ export interface ServingFacts {
 export function hostingCost(f: ServingFacts): ServingFacts {
   const cost = f.hourlyCostUsd !== null && f.hostedSeconds !== null ? (f.hourlyCostUsd * f.hostedSeconds) / 3600 : null;
   return { ...f, hostingCostUsd: cost };
+}
+
+/**
+ * What a run evaluates: the base, each checkpoint, the final model and any extra models. A provider whose
+ * last checkpoint is the final model itself (Together) lists it once, as the final model (`dedupeFinal`;
+ * off for runs recorded before 0.3, which never had such a checkpoint).
+ */
+export function evalCandidates(run: {
+  base: string;
+  checkpoints: readonly { model: string; step: number; fullValidLoss: number | null }[];
+  final: string;
+  extras: readonly string[];
+  dedupeFinal: boolean;
+}): EvalCandidate[] {
+  const checkpoints = run.dedupeFinal ? run.checkpoints.filter((c) => c.model !== run.final) : run.checkpoints;
+  return [
+    { model: run.base, role: 'base', step: null, fullValidLoss: null },
+    ...checkpoints.map((c): EvalCandidate => ({ model: c.model, role: 'checkpoint', step: c.step, fullValidLoss: c.fullValidLoss })),
+    { model: run.final, role: 'final', step: null, fullValidLoss: null },
+    ...run.extras.map((model): EvalCandidate => ({ model, role: 'extra', step: null, fullValidLoss: null })),
+  ];
 }

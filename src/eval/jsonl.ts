@@ -1,6 +1,6 @@
-import { open, stat, truncate } from 'node:fs/promises';
 import { jsonNestingExceeds, MAX_JSON_DEPTH } from '../dataset/json-depth';
 import { MAX_LINE_BYTES, readLineBatches } from '../dataset/line-reader';
+import type { ByteSource } from '../store/types';
 
 /** Why a line yielded no value: not JSON, longer than the reader keeps, or nested too deep to handle. */
 export type JsonlLineProblem = 'invalid_json' | 'line_too_long' | 'nesting_too_deep';
@@ -10,10 +10,11 @@ export type JsonlLine =
   | { lineNumber: number; value: null; error: string; problem: JsonlLineProblem };
 
 /**
- * Streams a JSONL file line by line (1-based line numbers) through the bounded line reader, skipping
- * blank lines; never loads it whole, and a huge or deeply nested line is a reported problem, not a crash.
+ * Streams a JSONL file or store object line by line (1-based line numbers) through the bounded line
+ * reader, skipping blank lines; never loads it whole, and a huge or deeply nested line is a reported
+ * problem, not a crash.
  */
-export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
+export async function* readJsonl(file: string | ByteSource): AsyncGenerator<JsonlLine> {
   for await (const batch of readLineBatches(file)) {
     for (const raw of batch) {
       const lineNumber = raw.line;
@@ -34,46 +35,4 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
       }
     }
   }
-}
-
-export async function fileExists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Cuts a trailing partial line (a write interrupted by a killed worker) so appends start on a fresh
- * line. Returns the number of bytes dropped. Reads only the file's tail.
- */
-export async function dropTrailingPartialLine(file: string): Promise<number> {
-  if (!(await fileExists(file))) return 0;
-  const handle = await open(file, 'r');
-  let keep = 0;
-  let size = 0;
-  try {
-    size = (await handle.stat()).size;
-    if (size === 0) return 0;
-    const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
-    let position = size;
-    for (;;) {
-      const length = Math.min(chunk.length, position);
-      position -= length;
-      await handle.read(chunk, 0, length, position);
-      const newline = chunk.subarray(0, length).lastIndexOf(0x0a);
-      if (newline >= 0) {
-        keep = position + newline + 1;
-        break;
-      }
-      if (position === 0) break;
-    }
-  } finally {
-    await handle.close();
-  }
-  if (keep === size) return 0;
-  await truncate(file, keep);
-  return size - keep;
 }

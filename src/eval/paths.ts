@@ -1,26 +1,25 @@
-import path from 'node:path';
-import { runDir } from '../artifacts';
+import { RUN_FILES, runObjectKey } from '../store/keys';
 
-/** Where a run keeps its evaluation files: eval-set.jsonl, batch-NNNNN.jsonl and results.jsonl. */
-export function evalDir(artifactsDir: string, runId: string): string {
-  return path.join(runDir(artifactsDir, runId), 'eval');
+/** Where a run keeps its evaluation files in the store: eval-set.jsonl, batch-NNNNN.jsonl and results.jsonl. */
+export function evalDirKey(runKey: string): string {
+  return runObjectKey(runKey, 'eval');
 }
 
-export function evalSetPath(artifactsDir: string, runId: string): string {
-  return path.join(evalDir(artifactsDir, runId), 'eval-set.jsonl');
+export function evalSetKey(runKey: string): string {
+  return runObjectKey(runKey, RUN_FILES.evalSet);
 }
 
-/** Zero-padded so a directory listing sorts batches in order. */
+/** Zero-padded so a listing sorts batches in order. */
 export function batchFileName(index: number): string {
   return `batch-${String(index).padStart(5, '0')}.jsonl`;
 }
 
-export function batchPath(artifactsDir: string, runId: string, index: number): string {
-  return path.join(evalDir(artifactsDir, runId), batchFileName(index));
+export function batchKey(runKey: string, index: number): string {
+  return runObjectKey(runKey, `eval/${batchFileName(index)}`);
 }
 
 export const BATCH_FILE_PATTERN = /^batch-(\d+)\.jsonl$/;
 
-export function resultsPath(artifactsDir: string, runId: string): string {
-  return path.join(evalDir(artifactsDir, runId), 'results.jsonl');
+export function resultsKey(runKey: string): string {
+  return runObjectKey(runKey, RUN_FILES.results);
 }

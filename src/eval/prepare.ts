@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
-import path from 'node:path';
+import type { ArtifactStore, ByteSource } from '../store/types';
 import { extractEvalExample, type EvalExample } from '../domain/eval/types';
 import { selectSubsample } from '../domain/eval/subsample';
 import { readJsonl } from './jsonl';
 
 export interface PrepareEvalSetOptions {
-  sourcePath: string;
-  outPath: string;
+  /** The chat JSONL: a local path or a ByteSource (the run's split in the store, an object in a bucket). */
+  source: string | ByteSource;
+  store: ArtifactStore;
+  /** Where eval-set.jsonl goes in the store. */
+  outKey: string;
   maxExamples?: number | undefined;
   seed: number;
   /** Called as lines are read in either pass; may throw to stop (a cancelled activity). */
@@ -17,7 +17,8 @@ export interface PrepareEvalSetOptions {
 }
 
 export interface PreparedEvalSet {
-  path: string;
+  /** The store key of eval-set.jsonl. */
+  key: string;
   examples: number;
   /** Lines that could not be scored (bad JSON, no messages, no assistant text, no prompt). */
   skipped: number;
@@ -29,12 +30,12 @@ export interface PreparedEvalSet {
  * Builds eval-set.jsonl from a chat JSONL: one row per usable line with the prompt (messages before
  * the last assistant message) and the reference (that message's text). Two streaming passes: the
  * first counts usable lines so `maxExamples` can be a seeded subsample of them, the second writes.
- * Written through a temp file and a rename, so a retried activity never sees half a file.
+ * Written through the store's atomic writer, so a retried activity never sees half a file.
  */
 export async function prepareEvalSet(options: PrepareEvalSetOptions): Promise<PreparedEvalSet> {
   const skippedReasons: Record<string, number> = {};
   let usable = 0;
-  for await (const line of readJsonl(options.sourcePath)) {
+  for await (const line of readJsonl(options.source)) {
     options.onProgress?.({ pass: 1, lines: line.lineNumber });
     const extracted = line.error === null ? extractEvalExample(line.value) : ({ ok: false, reason: line.problem } as const);
     if (extracted.ok) usable++;
@@ -42,14 +43,12 @@ export async function prepareEvalSet(options: PrepareEvalSetOptions): Promise<Pr
   }
   const chosen = new Set(selectSubsample(usable, options.maxExamples, options.seed));
 
-  await mkdir(path.dirname(options.outPath), { recursive: true });
-  const tmp = `${options.outPath}.${process.pid}.tmp`;
-  const out = createWriteStream(tmp, { encoding: 'utf8' });
+  const out = await options.store.writer(options.outKey);
   const hash = createHash('sha256');
   let usableIndex = 0;
   let written = 0;
   try {
-    for await (const line of readJsonl(options.sourcePath)) {
+    for await (const line of readJsonl(options.source)) {
       options.onProgress?.({ pass: 2, lines: line.lineNumber });
       if (line.error !== null) continue;
       const extracted = extractEvalExample(line.value);
@@ -58,14 +57,14 @@ export async function prepareEvalSet(options: PrepareEvalSetOptions): Promise<Pr
         const row: EvalExample = { index: written++, sourceLine: line.lineNumber, prompt: extracted.prompt, reference: extracted.reference };
         const text = `${JSON.stringify(row)}\n`;
         hash.update(text);
-        if (!out.write(text)) await once(out, 'drain');
+        await out.write(text);
       }
     }
-  } finally {
-    out.end();
-    await once(out, 'close');
+  } catch (err) {
+    await out.abort();
+    throw err;
   }
-  await rename(tmp, options.outPath);
+  await out.commit();
   const skipped = Object.values(skippedReasons).reduce((a, b) => a + b, 0);
-  return { path: options.outPath, examples: written, skipped, skippedReasons, sha256: hash.digest('hex') };
+  return { key: options.outKey, examples: written, skipped, skippedReasons, sha256: hash.digest('hex') };
 }

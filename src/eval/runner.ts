@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { mkdir, open } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
+import type { ArtifactStore, ByteSource } from '../store/types';
 import type { EvalCandidate } from '../domain/run';
 import { scoreAnswer } from '../domain/eval/metrics';
 import { buildJudgePair, combineJudgeVerdicts, judgeScore, parseJudgeVerdict, assertJudgeIsNotCandidate, type JudgeVerdict } from '../domain/eval/judge';
 import type { BatchResultRow, CandidateAnswer, EvalExample, JudgeRecord } from '../domain/eval/types';
 import { validateCandidates } from '../domain/eval/summary';
 import type { ChatCaller, ChatOutcome } from './chat';
-import { dropTrailingPartialLine, fileExists, readJsonl } from './jsonl';
+import { readJsonl } from './jsonl';
 import { Semaphore } from './semaphore';
 
 export interface EvalBatchJob {
-  evalSetPath: string;
-  batchPath: string;
+  /** The eval set: the run's eval-set.jsonl in the store (or, for runs from 0.2, a local file). */
+  evalSet: string | ByteSource;
+  store: ArtifactStore;
+  /** The batch's results object in the store. */
+  batchKey: string;
   /** Eval-set indices [start, end). */
   start: number;
   end: number;
@@ -75,20 +77,23 @@ export function exampleRowKey(example: EvalExample, settings: { seed: number; ma
 }
 
 /**
- * The finished rows already in a batch file (a trailing partial line is cut first). With `keys`,
- * a row counts only when its key matches the example's, so stale rows are redone, not reused.
+ * The finished rows already in a batch object (a line that does not parse, such as a partial one a
+ * 0.2 worker left, is skipped). With `keys`, a row counts only when its key matches the example's, so
+ * stale rows are redone, not reused.
  */
 export async function readFinishedRows(
-  batchPath: string,
+  store: ArtifactStore,
+  batchKey: string,
   candidates: readonly EvalCandidate[],
   judgeModel: string | null,
   keys?: ReadonlyMap<number, string>,
-): Promise<{ rows: Map<number, BatchResultRow>; droppedBytes: number; stale: number }> {
+): Promise<{ rows: Map<number, BatchResultRow>; unreadable: number; stale: number }> {
   const rows = new Map<number, BatchResultRow>();
   let stale = 0;
-  if (!(await fileExists(batchPath))) return { rows, droppedBytes: 0, stale };
-  const droppedBytes = await dropTrailingPartialLine(batchPath);
-  for await (const line of readJsonl(batchPath)) {
+  let unreadable = 0;
+  if (!(await store.exists(batchKey))) return { rows, unreadable, stale };
+  for await (const line of readJsonl(store.source(batchKey))) {
+    if (line.error !== null) unreadable++;
     const row = line.value as BatchResultRow | null;
     if (!row || typeof row.index !== 'number' || !row.answers) continue;
     if (keys && keys.has(row.index) && row.key !== keys.get(row.index)) {
@@ -97,13 +102,13 @@ export async function readFinishedRows(
     }
     if (isCompleteRow(row, candidates, judgeModel)) rows.set(row.index, row);
   }
-  return { rows, droppedBytes, stale };
+  return { rows, unreadable, stale };
 }
 
 /** Eval-set rows [start, end), read as a stream that stops at `end`. */
-export async function readEvalExamples(evalSetPath: string, start: number, end: number): Promise<EvalExample[]> {
+export async function readEvalExamples(evalSet: string | ByteSource, start: number, end: number): Promise<EvalExample[]> {
   const out: EvalExample[] = [];
-  for await (const line of readJsonl(evalSetPath)) {
+  for await (const line of readJsonl(evalSet)) {
     const example = line.value as EvalExample | null;
     if (!example || typeof example.index !== 'number') continue;
     if (example.index >= end) break;
@@ -125,10 +130,11 @@ function toAnswer(outcome: ChatOutcome, reference: string): CandidateAnswer {
 }
 
 /**
- * Evaluates examples [start, end) of the eval set with every candidate (and the judge) and appends
- * one JSON line per finished example to the batch file. Resumable: examples already finished in the
- * file are skipped, so a retried attempt redoes only what was in flight. Stops promptly on abort;
- * lines already written stay.
+ * Evaluates examples [start, end) of the eval set with every candidate (and the judge), one JSON line
+ * per finished example in the batch object. A bucket cannot append, so the object is rewritten whole
+ * (atomically) as examples finish, one write at a time, and any worker can resume it: examples already
+ * finished there are skipped, and a retried attempt redoes only what was in flight. Stops promptly on
+ * abort; rows already finished are written before it returns.
  */
 export async function runEvalBatch(job: EvalBatchJob, hooks: EvalBatchHooks): Promise<EvalBatchOutcome> {
   const { caller, logger } = hooks;
@@ -136,15 +142,16 @@ export async function runEvalBatch(job: EvalBatchJob, hooks: EvalBatchHooks): Pr
   const judgeModel = job.judgeModel ?? null;
   if (judgeModel) assertJudgeIsNotCandidate(judgeModel, job.candidates);
 
-  const examples = await readEvalExamples(job.evalSetPath, job.start, job.end);
+  const examples = await readEvalExamples(job.evalSet, job.start, job.end);
   if (examples.length !== job.end - job.start) {
-    throw new EvalSetMismatchError(`Eval set ${job.evalSetPath} has ${examples.length} examples in [${job.start}, ${job.end}), expected ${job.end - job.start}`);
+    const name = typeof job.evalSet === 'string' ? job.evalSet : job.evalSet.name;
+    throw new EvalSetMismatchError(`Eval set ${name} has ${examples.length} examples in [${job.start}, ${job.end}), expected ${job.end - job.start}`);
   }
   const settings = { seed: job.seed, maxTokens: job.maxTokens, judgeModel };
   const keys = new Map(examples.map((e) => [e.index, exampleRowKey(e, settings)]));
-  const { rows: finished, droppedBytes, stale } = await readFinishedRows(job.batchPath, job.candidates, judgeModel, keys);
-  const log = logger.child({ batchPath: path.basename(job.batchPath), start: job.start, end: job.end });
-  if (droppedBytes > 0) log.info({ droppedBytes }, 'dropped a partial line left by an interrupted attempt');
+  const { rows: finished, unreadable, stale } = await readFinishedRows(job.store, job.batchKey, job.candidates, judgeModel, keys);
+  const log = logger.child({ batchKey: job.batchKey, start: job.start, end: job.end });
+  if (unreadable > 0) log.info({ unreadable }, 'skipped unreadable lines left by an interrupted attempt');
   if (stale > 0) log.warn({ stale }, 'batch file holds rows for other examples or settings (an earlier run with this id?); redoing them');
   if (hooks.heartbeatDone !== undefined && hooks.heartbeatDone > finished.size) {
     log.warn(
@@ -173,12 +180,31 @@ export async function runEvalBatch(job: EvalBatchJob, hooks: EvalBatchHooks): Pr
   setMaxListeners(0, signal);
   const slots = new Semaphore(job.concurrency);
 
-  await mkdir(path.dirname(job.batchPath), { recursive: true });
-  const file = await open(job.batchPath, 'a');
-  let writes: Promise<void> = Promise.resolve();
+  // Every finished row of the batch, in the order finished; the object is always rewritten whole.
+  const kept: string[] = [...finished.values()].map((row) => `${JSON.stringify(row)}\n`);
+  let written = kept.length;
+  let flushing: Promise<void> | null = null;
+  // One write at a time; rows finished while it runs go out together in the next one.
+  const flush = (): Promise<void> => {
+    if (flushing) return flushing;
+    if (written === kept.length) return Promise.resolve();
+    const run = (async () => {
+      try {
+        while (written < kept.length) {
+          const upTo = kept.length;
+          await job.store.put(job.batchKey, kept.slice(0, upTo).join(''));
+          written = upTo;
+        }
+      } finally {
+        flushing = null;
+      }
+    })();
+    flushing = run;
+    return run;
+  };
   const appendRow = (row: BatchResultRow) => {
-    writes = writes.then(() => file.appendFile(`${JSON.stringify(row)}\n`));
-    return writes;
+    kept.push(`${JSON.stringify(row)}\n`);
+    return flush();
   };
 
   const call = async (model: string, messages: Parameters<ChatCaller['complete']>[0]['messages'], operation: string) => {
@@ -247,8 +273,9 @@ export async function runEvalBatch(job: EvalBatchJob, hooks: EvalBatchHooks): Pr
     await Promise.all(Array.from({ length: Math.min(job.concurrency, todo.length) }, lane));
   } finally {
     hooks.signal?.removeEventListener('abort', onOuterAbort);
-    await writes.catch(() => undefined);
-    await file.close();
+    await flush().catch((err: unknown) => {
+      firstError ??= err;
+    });
   }
   if (hooks.signal?.aborted) throw hooks.signal.reason;
   if (firstError !== null) throw firstError;

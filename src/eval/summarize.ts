@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
+import type { ArtifactStore, ByteSource } from '../store/types';
 import type { EvalCandidate, EvalSummary, MetricName } from '../domain/run';
 import { summarizeResults } from '../domain/eval/summary';
 import type { BatchResultRow, CandidateAnswer, EvalExample, ExampleResultRow } from '../domain/eval/types';
@@ -10,9 +8,13 @@ import { BATCH_FILE_PATTERN } from './paths';
 import { isCompleteRow } from './runner';
 
 export interface SummarizeEvalOptions {
-  evalDir: string;
-  evalSetPath: string;
-  resultsPath: string;
+  store: ArtifactStore;
+  /** The run's eval folder key: every `batch-NNNNN.jsonl` under it is read. */
+  evalDirKey: string;
+  /** The eval set (the run's eval-set.jsonl, or a local file for runs from 0.2). */
+  evalSet: string | ByteSource;
+  /** Where results.jsonl goes in the store. */
+  resultsKey: string;
   candidates: readonly EvalCandidate[];
   seed: number;
   primaryMetric?: MetricName | undefined;
@@ -47,22 +49,20 @@ function scoresOnly(row: BatchResultRow): BatchResultRow {
  */
 export async function summarizeEvalRun(options: SummarizeEvalOptions): Promise<EvalSummary> {
   const judgeModel = options.judgeModel ?? null;
-  const batchFiles = (await readdir(options.evalDir))
-    .map((name) => ({ name, match: BATCH_FILE_PATTERN.exec(name) }))
-    .filter((f) => f.match)
+  const { store } = options;
+  const batchFiles = (await store.list(`${options.evalDirKey}/batch-`))
+    .map((entry) => ({ key: entry.key, match: BATCH_FILE_PATTERN.exec(path.posix.basename(entry.key)) }))
+    .filter((f) => f.match && path.posix.dirname(f.key) === options.evalDirKey)
     .sort((a, b) => Number(a.match?.[1]) - Number(b.match?.[1]))
-    .map((f) => path.join(options.evalDir, f.name));
+    .map((f) => f.key);
 
-  const examples = readJsonl(options.evalSetPath)[Symbol.asyncIterator]();
-  const tmp = `${options.resultsPath}.${process.pid}.tmp`;
-  const out = createWriteStream(tmp, { encoding: 'utf8' });
+  const examples = readJsonl(options.evalSet)[Symbol.asyncIterator]();
+  const out = await store.writer(options.resultsKey);
   const scored: BatchResultRow[] = [];
   let total = 0;
   let missing = 0;
 
-  const writeLine = async (row: ExampleResultRow) => {
-    if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
-  };
+  const writeLine = (row: ExampleResultRow) => out.write(`${JSON.stringify(row)}\n`);
   const nextExample = async (): Promise<EvalExample | null> => {
     for (;;) {
       const item = await examples.next();
@@ -76,7 +76,7 @@ export async function summarizeEvalRun(options: SummarizeEvalOptions): Promise<E
     let pending = await nextExample();
     for (const file of batchFiles) {
       const rows = new Map<number, BatchResultRow>();
-      for await (const line of readJsonl(file)) {
+      for await (const line of readJsonl(store.source(file))) {
         const row = line.value as BatchResultRow | null;
         // The last finished line for an index wins: a redone (or re-keyed) example supersedes an earlier one.
         if (row && typeof row.index === 'number' && row.answers && isCompleteRow(row, options.candidates, judgeModel)) rows.set(row.index, row);
@@ -99,13 +99,17 @@ export async function summarizeEvalRun(options: SummarizeEvalOptions): Promise<E
       missing++;
       pending = await nextExample();
     }
+  } catch (err) {
+    await out.abort();
+    throw err;
   } finally {
     await examples.return?.(undefined);
-    out.end();
-    await once(out, 'close');
   }
-  if (missing > 0) throw new IncompleteEvaluationError(missing, total);
-  await rename(tmp, options.resultsPath);
+  if (missing > 0) {
+    await out.abort();
+    throw new IncompleteEvaluationError(missing, total);
+  }
+  await out.commit();
 
   const summary = summarizeResults(scored, options.candidates, {
     seed: options.seed,
@@ -114,5 +118,5 @@ export async function summarizeEvalRun(options: SummarizeEvalOptions): Promise<E
     judgeModel,
     bootstrapIterations: options.bootstrapIterations,
   });
-  return { ...summary, resultsPath: options.resultsPath };
+  return { ...summary, resultsPath: options.resultsKey };
 }

@@ -3,12 +3,11 @@ import { AuthenticationError as IdentityAuthenticationError, CredentialUnavailab
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { AzureConfig } from '../config';
-import type { CheckpointSummary } from '../domain/checkpoints';
 import { JOB_METADATA_KEYS } from '../domain/job-tags';
-import { finiteOrNull as num } from '../domain/run';
 import { ArmDeployments, ArmRequestError, type ArmDeployment } from './arm';
 import { classifyProviderError, httpFailure, providerErrorFacts } from './errors';
-import type { CreateJobSpec, FineTuneProvider, JobProgressSince, JobTags, ModelServing, ProviderJob, ServingState } from './types';
+import type { FineTuneProvider, JobTags, ModelServing, ServingState } from './types';
+import { openAICompatibleProvider } from './openai';
 import { uploadFileFromDisk } from './upload';
 
 /** Entra ID scope of the data plane. */
@@ -46,7 +45,6 @@ export interface AzureProviderOptions {
   credential?: TokenCredential;
 }
 
-type MetricsRow = JobProgressSince['metrics'][number];
 
 export function createAzureProvider(config: AzureConfig, opts: AzureProviderOptions = {}): FineTuneProvider {
   const missing = (
@@ -162,18 +160,17 @@ export function createAzureProvider(config: AzureConfig, opts: AzureProviderOpti
     }
   }
 
-  async function allJobs(operation: string, onPage?: (listed: number) => void): Promise<OpenAI.FineTuning.FineTuningJob[]> {
-    return call(operation, async () => {
-      const out: OpenAI.FineTuning.FineTuningJob[] = [];
-      // Azure's v1 list has no metadata filter: every page is read and the tags are matched here.
-      let page = await client.fineTuning.jobs.list({ limit: 100 });
-      for (;;) {
-        out.push(...page.data);
-        onPage?.(out.length);
-        if (!page.hasNextPage()) return out;
-        page = await page.getNextPage();
-      }
-    });
+
+
+  /** One one-token chat request: false while Azure still answers 404 DeploymentNotFound. */
+  async function answers(deployment: string): Promise<boolean> {
+    try {
+      await client.chat.completions.create({ model: deployment, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 1 });
+      return true;
+    } catch (err) {
+      if (err instanceof OpenAI.APIError && err.status === 404) return false;
+      throw classify(err, `Asking deployment ${deployment} for a first answer`);
+    }
   }
 
   function servingState(name: string, model: string, d: ArmDeployment | null): ServingState {
@@ -224,7 +221,10 @@ export function createAzureProvider(config: AzureConfig, opts: AzureProviderOpti
     },
 
     async state({ name, model }) {
-      return servingState(name, model, await call(`Reading deployment ${name}`, () => arm.get(name)));
+      const state = servingState(name, model, await call(`Reading deployment ${name}`, () => arm.get(name)));
+      // Azure may answer DeploymentNotFound for a few minutes after Succeeded: ready means it answers.
+      if (state.state === 'ready' && !(await answers(name))) return { ...state, state: 'provisioning', detail: 'provisioned; not answering chat yet' };
+      return state;
     },
 
     async remove(name) {
@@ -237,9 +237,14 @@ export function createAzureProvider(config: AzureConfig, opts: AzureProviderOpti
     },
   };
 
+  const shared = openAICompatibleProvider(client, {
+    call,
+    // Azure deploys a checkpoint by its ftchkpt-… id, not by its model name.
+    checkpointModel: (c) => (c.id.startsWith('ftchkpt-') ? c.id : c.fine_tuned_model_checkpoint),
+  });
+
   return {
     kind: 'azure',
-    checkpointsHaveLoss: true,
     serving,
 
     optionProblems({ hyperparameters }) {
@@ -248,14 +253,7 @@ export function createAzureProvider(config: AzureConfig, opts: AzureProviderOpti
         .map((k) => `hyperparameters.${k}: Azure OpenAI supervised fine-tuning takes only n_epochs, batch_size and learning_rate_multiplier`);
     },
 
-    async findFile(filename) {
-      return call('Listing uploaded files', async () => {
-        for await (const f of client.files.list({ purpose: 'fine-tune' })) {
-          if (f.filename === filename && f.status !== 'error') return { id: f.id };
-        }
-        return null;
-      });
-    },
+    ...shared,
 
     async uploadFile(spec) {
       const file = await call(`Uploading ${spec.filename}`, () =>
@@ -282,73 +280,9 @@ export function createAzureProvider(config: AzureConfig, opts: AzureProviderOpti
       });
     },
 
+    // Azure's v1 job list has no metadata filter: every page is read and the tags are matched here.
     async jobsOfWorkflow(workflowId) {
-      const jobs = await allJobs('Looking for existing jobs');
-      return jobs.filter((j) => j.metadata?.[JOB_METADATA_KEYS.workflowId] === workflowId).map(toProviderJob);
-    },
-
-    async taggedJobs(onPage) {
-      const jobs = await allJobs('Listing fine-tuning jobs', onPage);
-      return jobs.filter((j) => j.metadata?.[JOB_METADATA_KEYS.workflowId] !== undefined).map(toProviderJob);
-    },
-
-    async createJob(spec: CreateJobSpec) {
-      const job = await call('Creating the fine-tuning job', () =>
-        client.fineTuning.jobs.create({
-          model: spec.model,
-          training_file: spec.trainingFileId,
-          validation_file: spec.validationFileId,
-          seed: spec.seed,
-          ...(spec.suffix ? { suffix: spec.suffix } : {}),
-          metadata: jobMetadata(spec.tags),
-          method: { type: 'supervised', supervised: { hyperparameters: spec.hyperparameters ?? {} } },
-        }),
-      );
-      return toProviderJob(job);
-    },
-
-    async getJob(id) {
-      return toProviderJob(await call('Fetching the fine-tuning job', () => client.fineTuning.jobs.retrieve(id)));
-    },
-
-    async progressSince(id, cursor) {
-      const fresh = await call('Listing job events', async () => {
-        const events: OpenAI.FineTuning.Jobs.FineTuningJobEvent[] = [];
-        // Events come newest first; read back until the one seen last time.
-        for await (const ev of client.fineTuning.jobs.listEvents(id, { limit: 100 })) {
-          if (ev.id === cursor) break;
-          events.push(ev);
-        }
-        return events.reverse();
-      });
-      let totalSteps: number | null = null;
-      const metrics: MetricsRow[] = [];
-      for (const ev of fresh) {
-        const row = metricsRow(ev);
-        if (row) metrics.push(row);
-        if (ev.type === 'metrics' && ev.data && typeof ev.data === 'object') totalSteps = num((ev.data as Record<string, unknown>).total_steps) ?? totalSteps;
-      }
-      return { newEvents: fresh.length, cursor: fresh.at(-1)?.id ?? cursor, metrics, totalSteps };
-    },
-
-    async listCheckpoints(id) {
-      return call('Listing checkpoints', async () => {
-        const out: CheckpointSummary[] = [];
-        for await (const c of client.fineTuning.jobs.checkpoints.list(id, { limit: 100 })) {
-          out.push({
-            // Azure deploys a checkpoint by its ftchkpt-… id, not by its model name.
-            model: c.id.startsWith('ftchkpt-') ? c.id : c.fine_tuned_model_checkpoint,
-            step: c.step_number,
-            fullValidLoss: num(c.metrics.full_valid_loss),
-            fullValidMeanTokenAccuracy: num(c.metrics.full_valid_mean_token_accuracy),
-          });
-        }
-        return out.sort((a, b) => a.step - b.step);
-      });
-    },
-
-    async cancelJob(id) {
-      return toProviderJob(await call('Cancelling the fine-tuning job', () => client.fineTuning.jobs.cancel(id)));
+      return (await shared.taggedJobs()).filter((j) => j.tags?.workflowId === workflowId);
     },
 
     chat: () => client,
@@ -367,13 +301,6 @@ function hourlyCost(sku: string): number | null {
   return armSkuName(sku) === 'DeveloperTier' ? 0 : null;
 }
 
-function jobMetadata(tags: JobTags): Record<string, string> {
-  return {
-    [JOB_METADATA_KEYS.workflowId]: tags.workflowId,
-    [JOB_METADATA_KEYS.runId]: tags.runId,
-    ...(tags.fingerprint ? { [JOB_METADATA_KEYS.fingerprint]: tags.fingerprint } : {}),
-  };
-}
 
 /** The run a deployment belongs to, as ARM tags (values cut to ARM's 256 characters). */
 function deploymentTags(tags: JobTags, model: string): Record<string, string> {
@@ -381,39 +308,5 @@ function deploymentTags(tags: JobTags, model: string): Record<string, string> {
   return { [JOB_METADATA_KEYS.workflowId]: cut(tags.workflowId), [JOB_METADATA_KEYS.runId]: cut(tags.runId), tuneflow_model: cut(model) };
 }
 
-function tagsOf(metadata: Record<string, string> | null | undefined): JobTags | null {
-  const workflowId = metadata?.[JOB_METADATA_KEYS.workflowId];
-  const runId = metadata?.[JOB_METADATA_KEYS.runId];
-  if (!workflowId || !runId) return null;
-  return { workflowId, runId, fingerprint: metadata?.[JOB_METADATA_KEYS.fingerprint] ?? null };
-}
 
-function toProviderJob(job: OpenAI.FineTuning.FineTuningJob): ProviderJob {
-  return {
-    id: job.id,
-    // Azure's v1 statuses are tuneflow's vocabulary already.
-    status: job.status,
-    providerStatus: job.status,
-    fineTunedModel: job.fine_tuned_model ?? null,
-    trainedTokens: job.trained_tokens ?? null,
-    estimatedFinish: job.estimated_finish ?? null,
-    hyperparameters: (job.method?.supervised?.hyperparameters ?? job.hyperparameters ?? null) as Record<string, unknown> | null,
-    error: job.error?.message ? { code: job.error.code ?? null, message: job.error.message, param: job.error.param ?? null } : null,
-    tags: tagsOf(job.metadata),
-  };
-}
 
-function metricsRow(event: OpenAI.FineTuning.Jobs.FineTuningJobEvent): MetricsRow | null {
-  if (event.type !== 'metrics' || !event.data || typeof event.data !== 'object') return null;
-  const d = event.data as Record<string, unknown>;
-  const step = num(d.step);
-  if (step === null) return null;
-  return {
-    step,
-    trainLoss: num(d.train_loss),
-    trainAccuracy: num(d.train_mean_token_accuracy),
-    validLoss: num(d.valid_loss),
-    validAccuracy: num(d.valid_mean_token_accuracy),
-    fullValidLoss: num(d.full_valid_loss),
-  };
-}

@@ -3,7 +3,7 @@ import type { CheckpointSummary } from '../domain/checkpoints';
 import { JOB_METADATA_KEYS } from '../domain/job-tags';
 import { finiteOrNull as num, type TrainingMetricsRow } from '../domain/run';
 import { createProviderClient, type ProviderSettings } from './client';
-import { callProvider } from './errors';
+import { callProvider as callOpenAI } from './errors';
 import type { CreateJobSpec, FineTuneProvider, JobProgressSince, JobTags, ProviderJob } from './types';
 import { uploadFileFromDisk } from './upload';
 
@@ -70,7 +70,17 @@ function totalStepsOf(events: JobEvent[]): number | null {
  * The calls OpenAI's fine-tuning API and Azure's v1 data plane share; the Azure adapter builds on it
  * with its own client and adds deployments.
  */
-export function openAICompatibleProvider(client: OpenAI): Omit<FineTuneProvider, 'kind' | 'serving' | 'optionProblems'> {
+export function openAICompatibleProvider(
+  client: OpenAI,
+  opts: {
+    /** Runs one call and classifies its failure (each adapter names its own variables in the advice). */
+    call?: <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
+    /** The name a checkpoint is served by (OpenAI: its model name; Azure deploys it by its `ftchkpt-…` id). */
+    checkpointModel?: (c: OpenAI.FineTuning.Jobs.Checkpoints.FineTuningJobCheckpoint) => string;
+  } = {},
+): Omit<FineTuneProvider, 'kind' | 'serving' | 'optionProblems'> {
+  const callProvider = opts.call ?? callOpenAI;
+  const checkpointModel = opts.checkpointModel ?? ((c) => c.fine_tuned_model_checkpoint);
   const listTagged = (query: OpenAI.FineTuning.Jobs.JobListParams, onPage?: (listed: number) => void) =>
     callProvider('Looking for existing jobs', async () => {
       const out: ProviderJob[] = [];
@@ -157,7 +167,7 @@ export function openAICompatibleProvider(client: OpenAI): Omit<FineTuneProvider,
         const out: CheckpointSummary[] = [];
         for await (const c of client.fineTuning.jobs.checkpoints.list(id, { limit: 100 })) {
           out.push({
-            model: c.fine_tuned_model_checkpoint,
+            model: checkpointModel(c),
             step: c.step_number,
             fullValidLoss: num(c.metrics.full_valid_loss),
             fullValidMeanTokenAccuracy: num(c.metrics.full_valid_mean_token_accuracy),

@@ -1,8 +1,11 @@
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import { localFileSource } from '../store/local';
+import { parseReference, runObjectKey, RUN_FILES } from '../store/keys';
+import type { ArtifactStore, ByteSource } from '../store/types';
 import { finiteOrNull as num, type CandidateResult, type MetricName, type RunFacts, type TrainingMetricsRow } from '../domain/run';
 import { BASE_JUDGE_SCORE } from '../domain/eval/judge';
 import type { ExampleResultRow } from '../domain/eval/types';
-import { fileExists, readJsonl } from '../eval/jsonl';
+import { readJsonl } from '../eval/jsonl';
 
 export type { TrainingMetricsRow };
 
@@ -23,15 +26,16 @@ export interface ReportData {
   /** Examples in results.jsonl (the table shows at most `exampleCap`). */
   totalExamples: number;
   exampleCap: number;
+  /** Where results.jsonl is, for people: a path or an `s3://` URI. */
   resultsPath: string | null;
   generatedAt: string;
 }
 
 export const DEFAULT_EXAMPLE_CAP = 50;
 
-/** Reads metrics.jsonl; a missing file or bad lines give fewer rows, never an error. */
-export async function readTrainingMetrics(file: string | null): Promise<TrainingMetricsRow[]> {
-  if (!file || !(await fileExists(file))) return [];
+/** Reads metrics.jsonl (a file or a store object, as openRunObject found it); a missing one or bad lines give fewer rows, never an error. */
+export async function readTrainingMetrics(file: ByteSource | string | null): Promise<TrainingMetricsRow[]> {
+  if (!file) return [];
   const rows: TrainingMetricsRow[] = [];
   for await (const line of readJsonl(file)) {
     const v = line.value as Record<string, unknown> | null;
@@ -76,13 +80,13 @@ function byLargestDifference(a: ExampleView, b: ExampleView): number {
  * model and the base (wins and losses alike), so a large eval set never sits in memory.
  */
 export async function selectExamples(
-  file: string | null,
+  file: ByteSource | string | null,
   focusModel: string | null,
   baseModel: string,
   primary: MetricName,
   cap: number,
 ): Promise<{ examples: ExampleView[]; total: number }> {
-  if (!file || !(await fileExists(file))) return { examples: [], total: 0 };
+  if (!file) return { examples: [], total: 0 };
   let kept: ExampleView[] = [];
   let total = 0;
   for await (const line of readJsonl(file)) {
@@ -101,30 +105,39 @@ export async function selectExamples(
   return { examples: kept.sort(byLargestDifference).slice(0, cap), total };
 }
 
-/** A path from run.json: absolute as written, or relative to the run's folder. */
-export function resolveRunPath(runDir: string, file: string | null | undefined): string | null {
-  if (!file) return null;
-  return path.isAbsolute(file) ? file : path.join(runDir, file);
+/**
+ * A file named in run.json, opened when it exists: an absolute path as written (runs from 0.2), a key
+ * under the run's key, or a name relative to the run (`metrics.jsonl`). Null when it is not there.
+ */
+export async function openRunObject(store: ArtifactStore, runKey: string, ref: string | null | undefined): Promise<ByteSource | null> {
+  if (!ref) return null;
+  const parsed = parseReference(ref);
+  if (parsed.kind === 'file') return (await stat(parsed.path).then((s) => s.isFile(), () => false)) ? localFileSource(parsed.path) : null;
+  if (parsed.kind === 's3') return null;
+  let key: string;
+  try {
+    key = ref.startsWith(`${runKey}/`) ? ref : runObjectKey(runKey, ref);
+  } catch {
+    return null;
+  }
+  return (await store.exists(key)) ? store.source(key) : null;
 }
 
 /**
- * Gathers the report's inputs from the run folder. results.jsonl is looked for where run.json says
- * and then at `<runDir>/eval/results.jsonl`, so a run folder that was moved still renders.
+ * Gathers the report's inputs from the run's files in the store. results.jsonl is looked for where
+ * run.json says and then at `<run key>/eval/results.jsonl`, so a run whose files moved still renders.
  */
 export async function loadReportData(
   facts: RunFacts,
-  runDir: string,
+  store: ArtifactStore,
+  runKey: string,
   options: { exampleCap?: number; now?: Date } = {},
 ): Promise<ReportData> {
   const cap = options.exampleCap ?? DEFAULT_EXAMPLE_CAP;
-  const metrics = await readTrainingMetrics(resolveRunPath(runDir, facts.metricsPath));
+  const metrics = await readTrainingMetrics(await openRunObject(store, runKey, facts.metricsPath));
   const baseModel = facts.eval.candidates.find((c) => c.role === 'base')?.model ?? facts.baseModel;
   const focusModel = chooseFocusModel(facts.eval.candidates, facts.eval.recommended, facts.eval.primaryMetric);
-  let resultsFile = resolveRunPath(runDir, facts.eval.resultsPath);
-  if (!resultsFile || !(await fileExists(resultsFile))) {
-    const fallback = path.join(runDir, 'eval', 'results.jsonl');
-    resultsFile = (await fileExists(fallback)) ? fallback : null;
-  }
+  const resultsFile = (await openRunObject(store, runKey, facts.eval.resultsPath)) ?? (await openRunObject(store, runKey, RUN_FILES.results));
   const { examples, total } = await selectExamples(resultsFile, focusModel, baseModel, facts.eval.primaryMetric, cap);
   return {
     facts,
@@ -134,7 +147,7 @@ export async function loadReportData(
     examples,
     totalExamples: total,
     exampleCap: cap,
-    resultsPath: resultsFile,
+    resultsPath: resultsFile?.name ?? null,
     generatedAt: (options.now ?? new Date()).toISOString(),
   };
 }

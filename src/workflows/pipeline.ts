@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ChildWorkflowFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -30,7 +31,7 @@ import {
   type UploadedFile,
 } from '../domain/pipeline';
 import { KEY_REFUSAL_TYPES, unreachableBackoffSeconds } from '../domain/provider-trouble';
-import { hostingCost, runArtifactsKey, type EvalCandidate, type EvalSummary, type RunFacts, type ServingFacts } from '../domain/run';
+import { evalCandidates, hostingCost, runArtifactsKey, type EvalCandidate, type EvalSummary, type RunFacts, type ServingFacts } from '../domain/run';
 import { JOB_ID_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
 import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
@@ -255,6 +256,8 @@ function readOrRefuse(raw: PipelineInput): ResolvedPipelineInput {
  */
 function rootFailure(err: unknown): unknown {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  // The evaluation runs in a child workflow: its activity's own failure is what a person needs to read.
+  if (err instanceof ChildWorkflowFailure && err.cause && !isCancellation(err)) return rootFailure(err.cause);
   return err;
 }
 
@@ -552,12 +555,7 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
   const profile = v3 ? await checkpointActivities.describeProvider() : { kind: null, checkpointsHaveLoss: true };
   const chosen: ChosenModel = pickBestCheckpoint(checkpoints, poll.fineTunedModel, { providerReportsLoss: profile.checkpointsHaveLoss });
 
-  let candidates: EvalCandidate[] = [
-    { model: input.model, role: 'base', step: null, fullValidLoss: null },
-    ...checkpoints.map((c): EvalCandidate => ({ model: c.model, role: 'checkpoint', step: c.step, fullValidLoss: c.fullValidLoss })),
-    { model: poll.fineTunedModel, role: 'final', step: null, fullValidLoss: null },
-    ...input.eval.compare.map((model): EvalCandidate => ({ model, role: 'extra', step: null, fullValidLoss: null })),
-  ];
+  let candidates = evalCandidates({ base: input.model, checkpoints, final: poll.fineTunedModel, extras: input.eval.compare, dedupeFinal: v3 });
   let serving: ServingFacts | null = null;
   if (profile.kind !== null) {
     const deployed = await deployForEvaluation(run, profile.kind, candidates);

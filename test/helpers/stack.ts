@@ -11,6 +11,8 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { createActivities } from '../../src/activities';
 import { providerConfig, type AppConfig, type AzureConfig } from '../../src/config';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { startS3Server, type S3Server } from '../../src/dev/s3-server';
+import type { S3Settings, StoreLocation } from '../../src/store';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../../src/openai-local';
 import { createProvider } from '../../src/provider';
 import { runSinks, WORKFLOWS_PATH } from '../../src/worker';
@@ -137,6 +139,34 @@ export async function createTestWorker(env: TestWorkflowEnvironment, config: App
     }),
     sinks: runSinks(),
   });
+}
+
+export interface TestS3 extends S3Server {
+  bucket: string;
+  /** The environment a `tuneflow` process needs for a store in `bucket` under `prefix`. */
+  storeEnv(prefix: string): NodeJS.ProcessEnv;
+  /** The same as config fields, for a worker in this process. */
+  storeConfig(prefix: string): { store: StoreLocation; s3: S3Settings };
+  dispose(): Promise<void>;
+}
+
+/** The real S3-compatible server (versitygw) the global setup found or built, on a free loopback port, with one bucket. */
+export async function startTestS3(bucket = 'tuneflow-test'): Promise<TestS3> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-s3-'));
+  const server = await startS3Server({ binary: inject('s3ServerPath'), dataDir, buckets: [bucket] });
+  return {
+    ...server,
+    bucket,
+    storeEnv: (prefix) => ({ ...server.env, TUNEFLOW_STORE: `s3://${bucket}/${prefix}` }),
+    storeConfig: (prefix) => ({
+      store: { kind: 's3', bucket, prefix },
+      s3: { endpoint: server.endpoint, region: server.region, credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey } },
+    }),
+    async dispose() {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A task queue per test, named after it, so runs of different tests never meet. */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { register as registerReportCommand } from '../../src/cli/report';
 import type { RunFacts } from '../../src/domain/run';
 import { writeReportFiles } from '../../src/report';
+import { LocalStore } from '../../src/store';
 import { FINAL, HOSTILE, writeFixtureRun } from './fixture';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,7 +24,8 @@ let htmlPath: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tuneflow-report-'));
   facts = await writeFixtureRun(dir);
-  const written = await writeReportFiles({ facts, runDir: dir, writeRunJson: true });
+  // The fixture run's folder is a run key directly under the store's folder.
+  const written = await writeReportFiles({ facts, store: new LocalStore(path.dirname(dir)), runKey: path.basename(dir), writeRunJson: true });
   htmlPath = written.html;
   html = await readFile(written.html, 'utf8');
   markdown = await readFile(written.markdown, 'utf8');

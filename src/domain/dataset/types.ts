@@ -92,6 +92,7 @@ export interface ValidationReport {
 }
 
 export interface SplitFileFacts {
+  /** In a run: the file's key in the run store (an absolute path in runs from 0.2); a path when split into a local folder. */
   path: string;
   examples: number;
   sha256: string;

@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createProvider } from '../../../src/provider';
@@ -192,6 +192,25 @@ describe('evaluateBatch activity', () => {
   });
 });
 
+describe('a run started by tuneflow 0.2 (absolute paths in its history)', () => {
+  it('prepares from the split file at its absolute path and evaluates from the eval set at its absolute path', async () => {
+    const runId = 'run-from-0.2/first-run';
+    // 0.2 wrote the split under the artifacts folder and recorded its absolute path.
+    const legacySplit = path.join(artifactsDir, 'run-from-0.2', 'first-run', 'split', 'valid.jsonl');
+    await mkdir(path.dirname(legacySplit), { recursive: true });
+    await writeFile(legacySplit, await readFile(sourcePath));
+    const plan = await mockEnv().runActivity(activities.prepareEval, { runId, sourcePath: legacySplit, seed: 1, batchSize: EXAMPLES });
+    expect(plan.examples).toBe(EXAMPLES);
+    const absoluteEvalSet = path.join(artifactsDir, plan.evalSetPath);
+    const batch = plan.batches[0];
+    if (!batch) throw new Error('no batch');
+    const result = await mockEnv().runActivity(activities.evaluateBatch, { runId, evalSetPath: absoluteEvalSet, batch, candidates, seed: 1, maxTokens: 64, concurrency: 2 });
+    expect(result).toMatchObject({ examples: EXAMPLES, failed: 0 });
+    const summary = await mockEnv().runActivity(activities.summarizeEval, { runId, candidates, seed: 1 });
+    expect(summary.examples).toBe(EXAMPLES);
+  });
+});
+
 describe('summarizeEval and writeRunReport activities', () => {
   it('merge the batch files into results.jsonl, return only aggregates, and write the report files', async () => {
     const runId = 'run-summary';
@@ -201,12 +220,13 @@ describe('summarizeEval and writeRunReport activities', () => {
     expect(summary.examples).toBe(EXAMPLES);
     expect(summary.candidates.map((c) => c.model)).toEqual(candidates.map((c) => c.model));
     expect(summary.gate?.minImprovement).toBe(0.05);
-    expect(summary.resultsPath).toBe(path.join(artifactsDir, runId, 'eval', 'results.jsonl'));
+    // A store key, not a path on one worker's disk.
+    expect(summary.resultsPath).toBe(`${runId}/eval/results.jsonl`);
     // Workflow history must never hold dataset text or completions.
     const history = JSON.stringify(summary);
     expect(history).not.toContain('capital');
     expect(history.length).toBeLessThan(4000);
-    const merged = (await readFile(summary.resultsPath, 'utf8')).trim().split('\n');
+    const merged = (await readFile(path.join(artifactsDir, summary.resultsPath), 'utf8')).trim().split('\n');
     expect(merged).toHaveLength(EXAMPLES);
     expect(JSON.parse(merged[0] ?? '{}')).toMatchObject({ index: 0, reference: 'The capital of France.' });
     expect(plan.examples).toBe(EXAMPLES);

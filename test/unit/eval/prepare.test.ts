@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareEvalSet } from '../../../src/eval/prepare';
-import { dropTrailingPartialLine } from '../../../src/eval/jsonl';
+import { LocalStore } from '../../../src/store';
 
 let dir: string;
 beforeAll(async () => {
@@ -22,10 +22,10 @@ describe('prepareEvalSet', () => {
     const source = path.join(dir, 'valid.jsonl');
     await writeFile(source, [chat('q1', 'a1'), '{not json', chat('q2', null), '', chat('q3', 'a3')].join('\n') + '\n');
     const out = path.join(dir, 'eval', 'eval-set.jsonl');
-    const prepared = await prepareEvalSet({ sourcePath: source, outPath: out, seed: 1 });
+    const prepared = await prepareEvalSet({ source, store: new LocalStore(dir), outKey: 'eval/eval-set.jsonl', seed: 1 });
     const text = await readFile(out, 'utf8');
     const rows = text.trim().split('\n').map((l) => JSON.parse(l) as { index: number; sourceLine: number; reference: string; prompt: unknown[] });
-    expect(prepared).toMatchObject({ path: out, examples: 2, skipped: 2, skippedReasons: { invalid_json: 1, no_assistant_text: 1 } });
+    expect(prepared).toMatchObject({ key: 'eval/eval-set.jsonl', examples: 2, skipped: 2, skippedReasons: { invalid_json: 1, no_assistant_text: 1 } });
     expect(prepared.sha256).toBe(createHash('sha256').update(text).digest('hex'));
     expect(rows.map((r) => [r.index, r.sourceLine, r.reference])).toEqual([
       [0, 1, 'a1'],
@@ -42,9 +42,9 @@ describe('prepareEvalSet', () => {
     for (let i = 0; i < 40; i++) writeSync(fd, block);
     writeSync(fd, `"},{"role":"assistant","content":"ok"}]}\n${'['.repeat(100_000)}${']'.repeat(100_000)}\n${chat('q4', 'a4')}\n`);
     closeSync(fd);
-    const prepared = await prepareEvalSet({ sourcePath: source, outPath: path.join(dir, 'hostile-set.jsonl'), seed: 1 });
+    const prepared = await prepareEvalSet({ source, store: new LocalStore(dir), outKey: 'hostile-set.jsonl', seed: 1 });
     expect(prepared).toMatchObject({ examples: 2, skipped: 2, skippedReasons: { line_too_long: 1, nesting_too_deep: 1 } });
-    const rows = (await readFile(prepared.path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { sourceLine: number });
+    const rows = (await readFile(path.join(dir, prepared.key), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { sourceLine: number });
     expect(rows.map((r) => r.sourceLine)).toEqual([1, 4]);
   });
 
@@ -52,8 +52,8 @@ describe('prepareEvalSet', () => {
     const source = path.join(dir, 'many.jsonl');
     await writeFile(source, Array.from({ length: 40 }, (_, i) => chat(`q${i}`, `a${i}`)).join('\n'));
     const run = async (seed: number, name: string) => {
-      const p = await prepareEvalSet({ sourcePath: source, outPath: path.join(dir, name), maxExamples: 10, seed });
-      return { p, text: await readFile(p.path, 'utf8') };
+      const p = await prepareEvalSet({ source, store: new LocalStore(dir), outKey: name, maxExamples: 10, seed });
+      return { p, text: await readFile(path.join(dir, p.key), 'utf8') };
     };
     const a = await run(5, 'a.jsonl');
     const b = await run(5, 'b.jsonl');
@@ -62,18 +62,5 @@ describe('prepareEvalSet', () => {
     expect(a.text).toBe(b.text);
     expect(a.p.sha256).toBe(b.p.sha256);
     expect(c.text).not.toBe(a.text);
-  });
-});
-
-describe('dropTrailingPartialLine', () => {
-  it('cuts an interrupted last line and leaves complete files alone', async () => {
-    const file = path.join(dir, 'partial.jsonl');
-    await writeFile(file, '{"a":1}\n{"b":2}\n{"c":');
-    expect(await dropTrailingPartialLine(file)).toBe(5);
-    expect(await readFile(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
-    expect(await dropTrailingPartialLine(file)).toBe(0);
-    await writeFile(file, '{"only":');
-    expect(await dropTrailingPartialLine(file)).toBe(8);
-    expect(await readFile(file, 'utf8')).toBe('');
   });
 });
