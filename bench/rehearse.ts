@@ -14,8 +14,10 @@ import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Connection } from '@temporalio/client';
-import { loadConfig } from '../src/config';
+import { Connection, type ConnectionLike } from '@temporalio/client';
+import { loadConfig, storageSettings } from '../src/config';
+import { createS3Client } from '../src/store';
+import { uploadFileToS3 } from '../src/store/s3';
 import { freePort } from '../src/temporal/dev-server';
 import { startPipeline } from '../src/starter';
 import { connectClient } from '../src/temporal/connect';
@@ -23,7 +25,6 @@ import { REPO_ROOT, sleep, TuneflowProcess } from './chaos/processes';
 import { chaosInput, waitForClose, type Run } from './chaos/runs';
 import { BackendProcess, LOCAL_API_KEY } from './chaos/stack';
 import { judgeRun, summarizeProblems } from './chaos/verdicts';
-import { localPath } from './rehearse/compose';
 import { findLocalTools } from './rehearse/parts';
 import { serverReleaseEvidence, TEMPORAL_SERVER_VERSION } from './rehearse/temporal-server';
 import { listenersOn, Topology } from './rehearse/topology';
@@ -104,6 +105,10 @@ async function runPhase(topology: Topology, backend: BackendProcess, workers: nu
     const problems = summarizeProblems(verdicts);
     if (problems) notes.push(problems);
     notes.push(...topology.unexpectedExits);
+    if (workers > 1) {
+      const spread = await Promise.all(list.map((r) => activityWorkers(client.connection, config.temporal.namespace, r.id)));
+      notes.push(`${spread.filter((n) => n > 1).length}/${runs} runs had activities on more than one worker`);
+    }
     const first = list[0];
     if (first) notes.push(await codecCheck(topology, config.temporal.address, config.temporal.namespace, first.id));
     return { workers, runs, held: verdicts.filter((v) => v.held).length, wallMs, jobsCreated: after.jobs - before.jobs, filesCreated: after.files - before.files, notes };
@@ -111,6 +116,36 @@ async function runPhase(topology: Topology, backend: BackendProcess, workers: nu
     await client.connection.close();
     await topology.scale(WORKER_SERVICE, 0);
   }
+}
+
+/** How many workers (by identity) started the run's own activities. */
+async function activityWorkers(connection: ConnectionLike, namespace: string, workflowId: string): Promise<number> {
+  const identities = new Set<string>();
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await connection.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId }, nextPageToken });
+    for (const e of page.history?.events ?? []) {
+      const identity = e.activityTaskStartedEventAttributes?.identity;
+      if (identity) identities.add(identity);
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return identities.size;
+}
+
+/** Puts the dataset in the store's bucket, as an upstream job would: workers on many machines read it from there. */
+async function uploadDataset(topology: Topology, file: string): Promise<string> {
+  const worker = topology.project.services.get(WORKER_SERVICE);
+  if (!worker) throw new Error(`docker-compose.yml has no '${WORKER_SERVICE}' service`);
+  const config = loadConfig(topology.plan(worker, 1, topology.addresses.get(WORKER_SERVICE) ?? '').program.env);
+  if (config.store?.kind !== 's3') throw new Error(`services.${WORKER_SERVICE}: TUNEFLOW_STORE is not an s3:// bucket`);
+  const client = createS3Client(storageSettings(config).s3);
+  try {
+    await uploadFileToS3(client, config.store.bucket, 'datasets/support.jsonl', file);
+  } finally {
+    client.destroy();
+  }
+  return `s3://${config.store.bucket}/datasets/support.jsonl`;
 }
 
 /** The run's input as the server stores it (ciphertext), and what the codec server makes of it. */
@@ -197,6 +232,7 @@ async function main(): Promise<void> {
       OPENAI_BASE_URL: backend.url,
       TUNEFLOW_DATASETS: datasets,
       POSTGRES_PASSWORD: randomBytes(12).toString('hex'),
+      STORE_SECRET_ACCESS_KEY: randomBytes(18).toString('base64url'),
       TUNEFLOW_CODEC_KEYS: `rehearsal:${randomBytes(32).toString('base64')}`,
     },
     dir,
@@ -224,11 +260,9 @@ async function main(): Promise<void> {
     backend.process.start();
     await backend.waitUntilServing(30_000);
     await topology.up();
-    const workerService = topology.project.services.get(WORKER_SERVICE);
-    if (!workerService) throw new Error(`docker-compose.yml has no '${WORKER_SERVICE}' service`);
-    // The worker reads datasets under /data (its TUNEFLOW_DATA_ROOTS), a volume of TUNEFLOW_DATASETS.
-    const datasetPath = localPath('/data/support.jsonl', topology.placement(workerService, 1, ''));
-    for (const n of workerCounts) phases.push(await runPhase(topology, backend, n, runs, datasetPath));
+    const datasetUri = await uploadDataset(topology, path.join(datasets, 'support.jsonl'));
+    say(`dataset uploaded to ${datasetUri}`);
+    for (const n of workerCounts) phases.push(await runPhase(topology, backend, n, runs, datasetUri));
   } finally {
     const addresses = topology.allAddresses;
     await stopAll();

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chown, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { findS3Server, VERSITYGW_VERSION } from '../../src/dev/s3-server';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { REPO_ROOT } from '../chaos/processes';
 import { dockerfileFacts, localPath, type ComposeService, type Placement } from './compose';
@@ -26,6 +27,8 @@ export interface LocalTools {
   schemaDir: string;
   /** The folder of the Temporal CLI (`temporal`). */
   temporalCliDir: string;
+  /** The versitygw binary (src/dev/s3-server.ts finds or builds it). */
+  versitygw: string;
 }
 
 export interface LocalProgram {
@@ -181,7 +184,19 @@ function tuneflowImage(service: ComposeService): LocalPart {
   };
 }
 
-const BY_IMAGE: LocalPart[] = [postgres, adminTools, temporalServer];
+/** versity/versitygw: its entrypoint execs versitygw with the arguments it is given. */
+const versitygw: LocalPart = {
+  image: 'versity/versitygw',
+  tag: VERSITYGW_VERSION,
+  imagePaths: () => [],
+  binDirs: (tools) => [path.dirname(tools.versitygw)],
+  program(service, placement, env, tools) {
+    if (!service.command) throw new Error(`services.${service.name}: give versitygw its arguments as the command (the rehearsal does not read the VGW_BACKEND form)`);
+    return { argv: [tools.versitygw, ...service.command], env, cwd: placement.root, stopSignal: 'SIGTERM' };
+  },
+};
+
+const BY_IMAGE: LocalPart[] = [postgres, adminTools, temporalServer, versitygw];
 
 /** The local part for a service, or an error naming the service whose image has none. */
 export function partFor(service: ComposeService): LocalPart {
@@ -193,10 +208,11 @@ export function partFor(service: ComposeService): LocalPart {
   return part;
 }
 
-/** Finds (or builds) what the parts need: the Temporal server and SQL tool, and the Temporal CLI. */
+/** Finds (or builds) what the parts need: the Temporal server and SQL tool, the Temporal CLI, versitygw. */
 export async function findLocalTools(say?: (m: string) => void): Promise<LocalTools & { server: TemporalServerParts }> {
   const server = await findTemporalServer({ say });
   const cli = await findTemporalCli({ say });
   if (!cli.path) throw new Error('admin-tools needs the Temporal CLI; none found or built (see src/temporal/cli.ts)');
-  return { serverBinDir: server.binDir, schemaDir: server.schemaDir, temporalCliDir: path.dirname(cli.path), server };
+  const s3 = await findS3Server({ say });
+  return { serverBinDir: server.binDir, schemaDir: server.schemaDir, temporalCliDir: path.dirname(cli.path), versitygw: s3.path, server };
 }

@@ -11,10 +11,10 @@ import { loadConfig } from '../../src/config';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const composeText = readFileSync(COMPOSE_FILE, 'utf8');
-const tools: LocalTools = { serverBinDir: '/opt/temporal/bin', schemaDir: '/opt/temporal/schema', temporalCliDir: '/opt/temporal-cli' };
+const tools: LocalTools = { serverBinDir: '/opt/temporal/bin', schemaDir: '/opt/temporal/schema', temporalCliDir: '/opt/temporal-cli', versitygw: '/opt/vgw/versitygw' };
 const datasets = mkdtempSync(path.join(tmpdir(), 'compose-test-data-'));
 // What npm run rehearse hands compose's interpolation.
-const vars = { OPENAI_API_KEY: 'tuneflow-local', OPENAI_BASE_URL: 'http://127.0.0.1:8787/v1', TUNEFLOW_DATASETS: datasets, POSTGRES_PASSWORD: 'pw', TUNEFLOW_CODEC_KEYS: `t:${Buffer.alloc(32).toString('base64')}` };
+const vars = { OPENAI_API_KEY: 'tuneflow-local', OPENAI_BASE_URL: 'http://127.0.0.1:8787/v1', TUNEFLOW_DATASETS: datasets, POSTGRES_PASSWORD: 'pw', STORE_SECRET_ACCESS_KEY: 'secret', TUNEFLOW_CODEC_KEYS: `t:${Buffer.alloc(32).toString('base64')}` };
 
 async function planned(): Promise<{ topology: Topology; plans: Map<string, ReturnType<Topology['plan']>> }> {
   const topology = await Topology.load({ composeFile: COMPOSE_FILE, vars, dir: '/rehearsal', tools });
@@ -28,7 +28,7 @@ describe('docker-compose.yml and npm run rehearse agree', () => {
     const { topology, plans } = await planned();
     const left = [...topology.project.services.values()].filter((s) => skipReason(s) !== null).map((s) => s.name);
     expect(left).toEqual(['temporal-ui']);
-    expect([...plans.keys()].sort()).toEqual(['codec-server', 'postgresql', 'temporal', 'temporal-schema', 'temporal-setup', 'worker']);
+    expect([...plans.keys()].sort()).toEqual(['codec-server', 'postgresql', 'store', 'store-bucket', 'temporal', 'temporal-schema', 'temporal-setup', 'worker']);
   });
 
   it('each rehearsed program is the service\'s own command with every environment variable the file gives it', async () => {
@@ -55,6 +55,9 @@ describe('docker-compose.yml and npm run rehearse agree', () => {
     expect(plans.get('temporal')?.program.env).toMatchObject({ POSTGRES_SEEDS: at('postgresql'), BIND_ON_IP: at('temporal'), POSTGRES_USER: 'temporal' });
     expect(plans.get('temporal-setup')?.program.env.TEMPORAL_ADDRESS).toBe(`${at('temporal')}:7233`);
     expect(plans.get('codec-server')?.program.argv.slice(-7)).toEqual(['codec-server', '--host', at('codec-server'), '--port', '8888', '--ui-origin', 'http://localhost:8080']);
+    expect(plans.get('store')?.program.argv).toEqual(['/opt/vgw/versitygw', '--port', `${at('store')}:7070`, 'posix', '/rehearsal/volumes/store-data']);
+    expect(plans.get('worker')?.program.env).toMatchObject({ AWS_ENDPOINT_URL: `http://${at('store')}:7070`, TUNEFLOW_STORE: 's3://tuneflow/runs' });
+    expect(plans.get('store-bucket')?.program.env.AWS_ENDPOINT_URL).toBe(`http://${at('store')}:7070`);
     expect(new Set(topology.addresses.values()).size).toBe(topology.addresses.size);
   });
 
@@ -91,6 +94,7 @@ describe('docker-compose.yml and npm run rehearse agree', () => {
     expect(order.indexOf('temporal-schema')).toBeGreaterThan(order.indexOf('postgresql'));
     expect(order.indexOf('temporal')).toBeGreaterThan(order.indexOf('temporal-schema'));
     expect(order.indexOf('worker')).toBeGreaterThan(order.indexOf('temporal-setup'));
+    expect(order.indexOf('worker')).toBeGreaterThan(order.indexOf('store-bucket'));
   });
 });
 
