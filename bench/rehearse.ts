@@ -106,8 +106,8 @@ async function runPhase(topology: Topology, backend: BackendProcess, workers: nu
     if (problems) notes.push(problems);
     notes.push(...topology.unexpectedExits);
     if (workers > 1) {
-      const spread = await Promise.all(list.map((r) => activityWorkers(client.connection, config.temporal.namespace, r.id)));
-      notes.push(`${spread.filter((n) => n > 1).length}/${runs} runs had activities on more than one worker`);
+      const spread = await Promise.all(list.map((r) => runWorkers(client.connection, config.temporal.namespace, r.id)));
+      notes.push(`${spread.filter((n) => n > 1).length}/${runs} runs ran on more than one worker`);
     }
     const first = list[0];
     if (first) notes.push(await codecCheck(topology, config.temporal.address, config.temporal.namespace, first.id));
@@ -118,18 +118,23 @@ async function runPhase(topology: Topology, backend: BackendProcess, workers: nu
   }
 }
 
-/** How many workers (by identity) started the run's own activities. */
-async function activityWorkers(connection: ConnectionLike, namespace: string, workflowId: string): Promise<number> {
+/** How many workers (by identity) ran the run's workflow tasks and activities, its child workflows' included. */
+async function runWorkers(connection: ConnectionLike, namespace: string, workflowId: string): Promise<number> {
   const identities = new Set<string>();
-  let nextPageToken: Uint8Array | undefined;
-  do {
-    const page = await connection.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId }, nextPageToken });
-    for (const e of page.history?.events ?? []) {
-      const identity = e.activityTaskStartedEventAttributes?.identity;
-      if (identity) identities.add(identity);
-    }
-    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (nextPageToken);
+  const pending = [workflowId];
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await connection.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId: id }, nextPageToken });
+      for (const e of page.history?.events ?? []) {
+        const identity = e.activityTaskStartedEventAttributes?.identity ?? e.workflowTaskStartedEventAttributes?.identity;
+        if (identity) identities.add(identity);
+        const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+        if (child) pending.push(child);
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
+  }
   return identities.size;
 }
 
