@@ -66,7 +66,7 @@ function minutes(ms: number): string {
 async function whichServer(): Promise<void> {
   const { localGo, proxy, result } = await serverReleaseEvidence();
   console.log(`go.temporal.io/server releases on ${proxy}, judged for ${localGo} (GOTOOLCHAIN=local):`);
-  for (const v of result.verdicts) console.log(`  ${v.version.padEnd(9)} go ${(v.go ?? '-').padEnd(8)} replace: ${v.replaces}  ${v.installable ? 'installable' : `not installable (${v.why})`}`);
+  for (const v of result.verdicts) console.log(`  ${v.version.padEnd(9)} go ${(v.go ?? '-').padEnd(8)} replace: ${v.replaces} exclude: ${v.excludes}  ${v.installable ? 'installable' : `not installable (${v.why})`}`);
   console.log(`newest installable: ${result.version ?? 'none'}; pinned: ${TEMPORAL_SERVER_VERSION}`);
   process.exitCode = result.version === TEMPORAL_SERVER_VERSION ? 0 : 1;
 }
@@ -254,7 +254,9 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     say(`${signal}: stopping every process started`);
-    void stopAll().finally(() => process.exit(130));
+    void stopAll()
+      .then(() => (values.keep ? undefined : rm(dir, { recursive: true, force: true })))
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

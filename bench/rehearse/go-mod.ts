@@ -1,5 +1,5 @@
 // Which release of a Go module this machine can `go install`: its go.mod asks for no newer Go than the local
-// toolchain (GOTOOLCHAIN=local, so nothing is downloaded) and has no `replace` directive, which
+// toolchain (GOTOOLCHAIN=local, so nothing is downloaded) and has no `replace` or `exclude` directive, which
 // `go install module@version` refuses. Pure: the proxy is read elsewhere.
 
 export interface GoModFacts {
@@ -8,6 +8,8 @@ export interface GoModFacts {
   toolchain: string | null;
   /** How many `replace` directives (single or in a block). */
   replaces: number;
+  /** How many `exclude` directives (single or in a block). */
+  excludes: number;
 }
 
 /** Reads the directives that decide installability; comments and require blocks are skipped. */
@@ -15,6 +17,7 @@ export function goModFacts(text: string): GoModFacts {
   let go: string | null = null;
   let toolchain: string | null = null;
   let replaces = 0;
+  let excludes = 0;
   let block: string | null = null;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\/\/.*$/, '').trim();
@@ -22,6 +25,7 @@ export function goModFacts(text: string): GoModFacts {
     if (block) {
       if (line === ')') block = null;
       else if (block === 'replace') replaces += 1;
+      else if (block === 'exclude') excludes += 1;
       continue;
     }
     const open = /^(\w+)\s*\($/.exec(line);
@@ -33,8 +37,9 @@ export function goModFacts(text: string): GoModFacts {
     if (verb === 'go') go = rest[0] ?? null;
     else if (verb === 'toolchain') toolchain = rest[0] ?? null;
     else if (verb === 'replace') replaces += 1;
+    else if (verb === 'exclude') excludes += 1;
   }
-  return { go, toolchain, replaces };
+  return { go, toolchain, replaces, excludes };
 }
 
 /** "go1.26.8" or "1.26.8" or "1.26rc1" to comparable numbers [1, 26, 8]; pre-releases sort before the release. */
@@ -66,9 +71,10 @@ export interface Installability {
 
 export function installableWith(facts: GoModFacts, localGo: string): Installability {
   if (facts.replaces > 0) return { installable: false, why: `${facts.replaces} replace directive(s)` };
+  if (facts.excludes > 0) return { installable: false, why: `${facts.excludes} exclude directive(s)` };
   const needs = facts.go ?? '1.16';
   if (compareVersions(parseGoVersion(needs), parseGoVersion(localGo)) > 0) return { installable: false, why: `needs go ${needs} > ${localGo.replace(/^go/, '')}` };
-  return { installable: true, why: `go ${needs} <= ${localGo.replace(/^go/, '')}, no replace` };
+  return { installable: true, why: `go ${needs} <= ${localGo.replace(/^go/, '')}, no replace or exclude` };
 }
 
 /** The newest release whose go.mod this toolchain can install, with the verdict on every release looked at. */

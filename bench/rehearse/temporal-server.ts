@@ -7,7 +7,7 @@ import path from 'node:path';
 import { userCacheDir } from '../../src/temporal/cli';
 import { newestInstallable } from './go-mod';
 
-/** The newest release whose go.mod needs no newer Go than go1.26.8 and has no replace (see `--which-server`). */
+/** The newest release whose go.mod needs no newer Go than go1.26.8 and has no replace or exclude (see `--which-server`). */
 export const TEMPORAL_SERVER_VERSION = 'v1.32.1';
 export const SERVER_MODULE = 'go.temporal.io/server';
 const PACKAGES = [

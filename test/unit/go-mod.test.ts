@@ -16,7 +16,7 @@ const releases = new Map([
 describe('which server release this machine can go install', () => {
   it('reads the go directive and counts replace directives, single and in a block, but not in comments or other blocks', () => {
     const text = goMod('1.26.8', 'replace a/b => ../b\n\nreplace (\n\tc/d => ../d\n\te/f v1.0.0 => e/f v1.0.1\n)\n// replace g/h => ../h\n');
-    expect(goModFacts(text)).toEqual({ go: '1.26.8', toolchain: null, replaces: 3 });
+    expect(goModFacts(text)).toEqual({ go: '1.26.8', toolchain: null, replaces: 3, excludes: 0 });
     expect(goModFacts(goMod('1.25.8')).replaces).toBe(0);
   });
 
@@ -25,8 +25,12 @@ describe('which server release this machine can go install', () => {
     expect(installableWith(goModFacts(goMod('1.26.8')), 'go1.26.8').installable).toBe(true);
   });
 
-  it('a replace directive makes a release not installable whatever its Go', () => {
+  it('a replace or exclude directive makes a release not installable whatever its Go', () => {
     expect(installableWith(goModFacts(goMod('1.20', 'replace a/b => ../b\n')), 'go1.26.8')).toMatchObject({ installable: false, why: '1 replace directive(s)' });
+    // As docker/compose v5.6.0 has: go install refuses it too.
+    const excluded = goModFacts(goMod('1.26.8', 'exclude (\n\t// why\n\tgithub.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc\n)\n'));
+    expect(excluded.excludes).toBe(1);
+    expect(installableWith(excluded, 'go1.26.8')).toMatchObject({ installable: false, why: '1 exclude directive(s)' });
   });
 
   it('picks the newest installable release, not the newest release', () => {
