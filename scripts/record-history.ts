@@ -19,6 +19,7 @@ import { resolvePipelineInput, type PipelineInput } from '../src/domain/pipeline
 import type { Stage } from '../src/domain/stages';
 import { createLogger } from '../src/log';
 import type { LocalBackendOptions } from '../src/openai-local';
+import type { ProviderKind } from '../src/provider/types';
 import { startPipeline } from '../src/starter';
 import { findTemporalCli } from '../src/temporal/cli';
 import { resumeRun } from '../src/cli/resume';
@@ -47,6 +48,8 @@ interface Scenario {
   /** The files this scenario writes, known before it runs so kept ones can be skipped. */
   files: string[];
   backend?: Partial<LocalBackendOptions>;
+  /** The dialect the local backend speaks and the worker's adapter (default openai). */
+  provider?: ProviderKind;
   run(stack: LocalStack, workflowId: string): Promise<Recorded[]>;
 }
 
@@ -108,6 +111,30 @@ const SCENARIOS: Record<string, Scenario> = {
         { file: 'continue-as-new', workflowId, runId: handle.firstExecutionRunId },
         { file: 'continue-as-new-final-run', workflowId, runId: final },
       ];
+    },
+  },
+  'azure-deployments': {
+    // From 0.3: a provider whose models answer only once deployed; the run deploys, evaluates and cleans up.
+    provider: 'azure',
+    files: ['azure-deployments'],
+    async run(stack, workflowId) {
+      const handle = await startPipeline(stack.client, stack.config, { ...INPUT, model: 'gpt-4.1-mini-2025-04-14' }, { workflowId });
+      await handle.result();
+      return [{ file: 'azure-deployments', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  'azure-cancelled-evaluating': {
+    // Cancelled while it evaluates through its deployments: they are deleted before the run closes.
+    provider: 'azure',
+    backend: { latencyMs: 300, latencyOperations: ['createChatCompletion'] },
+    files: ['azure-cancelled-evaluating'],
+    async run(stack, workflowId) {
+      const handle = await startPipeline(stack.client, stack.config, { ...INPUT, model: 'gpt-4.1-mini-2025-04-14' }, { workflowId });
+      await waitFor(stack, workflowId, (p) => p.stage === 'evaluating');
+      await handle.cancel();
+      const err = await handle.result().then(() => undefined, (e: unknown) => e);
+      if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw new Error(`azure-cancelled-evaluating: the run did not end cancelled: ${String(err)}`);
+      return [{ file: 'azure-cancelled-evaluating', workflowId, runId: handle.firstExecutionRunId }];
     },
   },
   cancellation: {
@@ -179,12 +206,14 @@ async function record(name: string, scenario: Scenario, dir: string, cliPath: st
 
   const state = await mkdtemp(path.join(os.tmpdir(), 'tuneflow-record-'));
   const base = loadConfig();
-  const config = { ...base, artifactsDir: path.join(state, 'artifacts'), provider: { ...base.provider, apiKey: RECORDING_API_KEY } };
+  const artifactsDir = path.join(state, 'artifacts');
+  const config = { ...base, artifactsDir, store: { kind: 'local' as const, dir: artifactsDir }, provider: { ...base.provider, apiKey: RECORDING_API_KEY } };
   const stack = await startLocalStack({
     config,
     logger: createLogger('warn'),
     worker: true,
     taskQueue: TASK_QUEUE,
+    ...(scenario.provider ? { provider: scenario.provider } : {}),
     server: {},
     backend: { port: 0, stateDir: path.join(state, 'backend'), ...scenario.backend },
   });

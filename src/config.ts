@@ -213,14 +213,29 @@ export function storageSettings(config: Pick<AppConfig, 'store' | 's3' | 'artifa
   };
 }
 
-/** TUNEFLOW_DATA_ROOTS: folders separated by the platform's path delimiter, each of which must exist. */
+/**
+ * TUNEFLOW_DATA_ROOTS: folders separated by the platform's path delimiter, each of which must exist, and
+ * `s3://bucket/prefix` entries for datasets in object storage (the `s3:` is not a separator there).
+ */
 export function parseDataRoots(raw: string | undefined): string[] {
-  const entries = (raw ?? '').split(path.delimiter).filter((p) => p.trim() !== '');
+  const parts = (raw ?? '').split(path.delimiter);
+  const entries: string[] = [];
+  for (let i = 0; i < parts.length; i += 1) {
+    const part = parts[i] as string;
+    if (part === 's3' && parts[i + 1]?.startsWith('//')) {
+      entries.push(`s3:${parts[i + 1] as string}`);
+      i += 1;
+    } else if (part.trim() !== '') entries.push(part);
+  }
   return entries.map((entry) => {
+    if (entry.startsWith('s3://')) {
+      if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(entry)) throw new Error(`Invalid environment:\n  TUNEFLOW_DATA_ROOTS: ${entry} is not an s3://bucket/prefix`);
+      return entry;
+    }
     try {
       return realpathSync(path.resolve(entry));
     } catch {
-      throw new Error(`Invalid environment:\n  TUNEFLOW_DATA_ROOTS: ${entry} does not exist (folders separated by '${path.delimiter}')`);
+      throw new Error(`Invalid environment:\n  TUNEFLOW_DATA_ROOTS: ${entry} does not exist (folders separated by '${path.delimiter}', or s3://bucket/prefix entries)`);
     }
   });
 }

@@ -64,7 +64,11 @@ export async function startLocalStack(opts: {
       // The local backend accepts any key: the user's real one is neither needed nor shown.
       provider: localProvider(opts.provider ?? opts.backend.dialect ?? 'openai', backend.url).config,
       // Unset roots on a local stack mean the current directory's tree (a shared worker must name them).
-      dataRoots: opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())],
+      dataRoots: [
+        ...(opts.config.dataRoots.length > 0 ? opts.config.dataRoots : [realpathSync(process.cwd())]),
+        // With a bucket of its own, datasets may also be put there: tuneflow dev --store s3.
+        ...(opts.s3 ? [`s3://${opts.s3.bucket}/`] : []),
+      ],
       ...(s3 && opts.s3
         ? {
             store: { kind: 's3' as const, bucket: opts.s3.bucket, prefix: opts.s3.prefix },

@@ -186,8 +186,19 @@ describe('a dataset in S3', () => {
     expect((await store.read('wf-split/run/split/valid.jsonl')).equals(await readFile(fromDisk.valid.path))).toBe(true);
   });
 
+  it('is refused before anything reads it when it lies outside the s3:// data roots, naming them', async () => {
+    const rule = { what: 'Dataset', notFoundType: 'DatasetNotFound', roots: [path.resolve('.'), 's3://tuneflow-test/datasets'] };
+    // The object exists and the credentials can read it: only the roots stand in the way.
+    await s3.client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'datasets-private/secret.jsonl', Body: 'x' }));
+    for (const outside of ['s3://tuneflow-test/datasets-private/secret.jsonl', 's3://tuneflow-test/runs/x.jsonl', 's3://other-bucket/datasets/a.jsonl']) {
+      await expect(openInputFile(outside, rule, stores.local)).rejects.toMatchObject({ type: 'PathOutsideDataRoots', nonRetryable: true, message: expect.stringContaining('s3://tuneflow-test/datasets') });
+    }
+    await expect(openInputFile(uri, { ...rule, roots: [path.resolve('.')] }, stores.local)).rejects.toMatchObject({ type: 'PathOutsideDataRoots', message: expect.stringContaining('no s3:// root set') });
+    await expect(openInputFile(uri, rule, stores.local)).resolves.toBeDefined();
+  });
+
   it('is refused before anything reads it when it is missing, naming the URI', async () => {
-    const rule = { what: 'Dataset', notFoundType: 'DatasetNotFound', roots: [] };
+    const rule = { what: 'Dataset', notFoundType: 'DatasetNotFound', roots: ['s3://tuneflow-test/datasets', 's3://no_such/'] };
     await expect(openInputFile('s3://tuneflow-test/datasets/nope.jsonl', rule, stores.local)).rejects.toMatchObject({
       type: 'DatasetNotFound',
       nonRetryable: true,

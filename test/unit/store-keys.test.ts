@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, storageSettings } from '../../src/config';
+import { loadConfig, parseDataRoots, storageSettings } from '../../src/config';
+import { isUnderS3Root } from '../../src/activities/input-files';
 import { batchKey, evalSetKey, resultsKey } from '../../src/eval/paths';
 import { assertRunKey, assertStoreKey, parseReference, parseS3Uri, parseStoreLocation, runObjectKey, RUN_FILES } from '../../src/store';
 
@@ -60,5 +61,16 @@ describe('store keys', () => {
     expect(storageSettings(loadConfig({ TUNEFLOW_HOME: '/tmp/h' })).location).toEqual({ kind: 'local', dir: path.resolve('/tmp/h/artifacts') });
     expect(() => loadConfig({ TUNEFLOW_STORE: 'not-a-uri' })).toThrow(/TUNEFLOW_STORE/);
     expect(() => loadConfig({ AWS_ACCESS_KEY_ID: 'id' })).toThrow(/set both, or neither/);
+  });
+
+  it('take s3://bucket/prefix data roots beside folders, and a prefix covers only what lies under it', () => {
+    const cwd = process.cwd();
+    expect(parseDataRoots(`${cwd}:s3://datasets-bucket/team-a:s3://other`)).toEqual([expect.any(String), 's3://datasets-bucket/team-a', 's3://other']);
+    expect(() => parseDataRoots('s3://Bad_Bucket/x')).toThrow(/TUNEFLOW_DATA_ROOTS: s3:\/\/Bad_Bucket\/x is not an s3:\/\/bucket\/prefix/);
+    expect(isUnderS3Root('s3://b/team-a/x.jsonl', 's3://b/team-a')).toBe(true);
+    expect(isUnderS3Root('s3://b/team-a', 's3://b/team-a')).toBe(true);
+    expect(isUnderS3Root('s3://b/team-ab/x.jsonl', 's3://b/team-a')).toBe(false);
+    expect(isUnderS3Root('s3://b2/team-a/x.jsonl', 's3://b')).toBe(false);
+    expect(isUnderS3Root('s3://b/x.jsonl', 's3://b/')).toBe(true);
   });
 });
