@@ -235,8 +235,23 @@ export function localValue(value: string, placement: Placement, variable?: strin
     out = out.replace(new RegExp(`(^|//|@)${escapeRegExp(service)}(?=:\\d)`, 'g'), `$1${address}`);
     out = out.replace(new RegExp(`(//)${escapeRegExp(service)}(?=/|$)`, 'g'), `$1${address}`);
   }
-  if (out.startsWith('/')) return out.split(':').every((p) => p.startsWith('/')) ? out.split(':').map((p) => localPath(p, placement)).join(':') : localPath(out, placement);
+  if (out.startsWith('/')) return pathList(out).map((p) => (p.startsWith('/') ? localPath(p, placement) : p)).join(':');
   return out;
+}
+
+/** A `:`-separated list whose entries are paths or URLs ("/data:s3://bucket/prefix"): a scheme keeps its `//`. */
+function pathList(value: string): string[] {
+  const parts = value.split(':');
+  const entries: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? '';
+    const next = parts[i + 1];
+    if (/^[a-z][a-z0-9+.-]*$/.test(part) && next?.startsWith('//')) {
+      entries.push(`${part}:${next}`);
+      i += 1;
+    } else entries.push(part);
+  }
+  return entries;
 }
 
 /** A shell script written for the container: only the paths its image and volumes bring are moved. */

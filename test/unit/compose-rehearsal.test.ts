@@ -66,7 +66,7 @@ describe('docker-compose.yml and npm run rehearse agree', () => {
     const env = plans.get('worker')?.program.env ?? {};
     const config = loadConfig(env);
     expect(config.temporal.address).toBe(`${topology.addresses.get('temporal') ?? ''}:7233`);
-    expect(config.dataRoots).toEqual([datasets]);
+    expect(config.dataRoots).toEqual([datasets, 's3://tuneflow/datasets']);
     expect(config.home).toBe('/rehearsal/containers/worker-1/home/node/.tuneflow');
     expect(config.telemetry?.metricsHost).toBe(topology.addresses.get('worker'));
     expect(config.codec?.currentId).toBe('t');
@@ -118,6 +118,7 @@ describe('reading a Compose file', () => {
     expect(localValue('0.0.0.0:8888', placement)).toBe('127.1.2.9:8888');
     expect(localValue('/data/a.jsonl', placement)).toBe('/host/data/a.jsonl');
     expect(localValue('/var/lib/x', placement)).toBe('/c/w-1/var/lib/x');
+    expect(localValue('/data:/etc/x:s3://bucket/datasets', placement)).toBe('/host/data:/c/w-1/etc/x:s3://bucket/datasets');
   });
 
   it("reads the Dockerfile's last stage: exec-form ENTRYPOINT and CMD, WORKDIR, ENV", () => {
