@@ -1,11 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, ListBucketsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { freePort } from '../temporal/dev-server';
-import { userCacheDir } from '../temporal/cli';
+import { executableName, findOnPath, goInstallToCache, hasGo, isExecutable, userCacheDir } from '../go-tool';
 
 /**
  * versitygw, the S3 gateway of Versity (Apache-2.0), serves a local folder over the S3 API. Chosen over
@@ -13,55 +12,13 @@ import { userCacheDir } from '../temporal/cli';
  */
 export const VERSITYGW_VERSION = 'v1.8.0';
 const MODULE = `github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}`;
-const exe = process.platform === 'win32' ? 'versitygw.exe' : 'versitygw';
+const exe = executableName('versitygw');
 
 export type S3ServerSource = 'TUNEFLOW_S3_SERVER' | 'PATH' | 'cache' | 'built';
 
 export interface S3ServerBinary {
   path: string;
   source: S3ServerSource;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, exe);
-    if (spawnSync(candidate, ['--version'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return null;
-}
-
-/** `go install` into a temporary GOBIN, then a rename: a killed build never leaves a broken binary in the cache. */
-async function buildFromGoModule(cacheBin: string, say: (msg: string) => void, env: NodeJS.ProcessEnv): Promise<string> {
-  const target = path.join(cacheBin, exe);
-  const tmpBin = `${cacheBin}.build-${process.pid}`;
-  await mkdir(tmpBin, { recursive: true });
-  say(`Building the S3 server (versitygw ${VERSITYGW_VERSION}) from its Go module (first time only; about a minute)…`);
-  const started = Date.now();
-  const ticker = setInterval(() => say(`  …still building versitygw (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('go', ['install', MODULE], { env: { ...env, CGO_ENABLED: '0', GOBIN: tmpBin }, stdio: ['ignore', 'inherit', 'inherit'] });
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go install ${MODULE} exited with ${code}`))));
-    });
-    await mkdir(cacheBin, { recursive: true });
-    await rename(path.join(tmpBin, exe), target);
-    say(`Built versitygw in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
-    return target;
-  } finally {
-    clearInterval(ticker);
-    await rm(tmpBin, { recursive: true, force: true });
-  }
 }
 
 /** Finds the S3 server like the Temporal CLI: $TUNEFLOW_S3_SERVER, `versitygw` on PATH, the user cache, else a build from its Go module. */
@@ -72,15 +29,16 @@ export async function findS3Server(opts: { env?: NodeJS.ProcessEnv; say?: (msg: 
     if (await isExecutable(env.TUNEFLOW_S3_SERVER)) return { path: env.TUNEFLOW_S3_SERVER, source: 'TUNEFLOW_S3_SERVER' };
     throw new Error(`TUNEFLOW_S3_SERVER=${env.TUNEFLOW_S3_SERVER} is not an executable file`);
   }
-  const fromPath = onPath(env);
+  const fromPath = findOnPath(exe, env);
   if (fromPath) return { path: fromPath, source: 'PATH' };
   const cacheBin = path.join(userCacheDir(env), `versitygw-${VERSITYGW_VERSION}`);
   const cached = path.join(cacheBin, exe);
   if (await isExecutable(cached)) return { path: cached, source: 'cache' };
-  if (spawnSync('go', ['version'], { stdio: 'ignore', env }).status !== 0) {
+  if (!hasGo(env)) {
     throw new Error(`No S3 server found: install Go (to build versitygw ${VERSITYGW_VERSION} once), or set TUNEFLOW_S3_SERVER to a versitygw binary.`);
   }
-  return { path: await buildFromGoModule(cacheBin, say, env), source: 'built' };
+  const label = `the S3 server (versitygw ${VERSITYGW_VERSION})`;
+  return { path: await goInstallToCache({ module: MODULE, exe, cacheBin, label, expected: 'about a minute', say, env }), source: 'built' };
 }
 
 export interface S3ServerOptions {

@@ -31,9 +31,15 @@ export async function receiveUpload(request: FastifyRequest, ctx: BackendContext
         }
       };
       const gone = new AbortController();
-      request.raw.socket.once('close', () => gone.abort());
-      // Streamed straight to disk: uploads of hundreds of MB never sit in memory.
-      await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(received.tmp));
+      const onClose = (): void => gone.abort();
+      // Removed again after the body: a kept-alive socket carries many uploads.
+      request.raw.socket.once('close', onClose);
+      try {
+        // Streamed straight to disk: uploads of hundreds of MB never sit in memory.
+        await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(received.tmp));
+      } finally {
+        request.raw.socket.off('close', onClose);
+      }
       received.file = { filename: part.filename || 'upload', bytes };
     } else {
       received.fields[part.fieldname] = String(part.value);

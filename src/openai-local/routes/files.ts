@@ -1,13 +1,12 @@
 // /v1/files: multipart upload streamed to disk, list with paging, retrieve, content, delete.
 import { createReadStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import type { BackendContext } from '../context';
 import { badRequest, fileNotFound } from '../errors';
 import { newFileId } from '../ids';
 import { page, type Query, queryLimit, queryString } from '../query';
-import { throttleBytes } from '../throttle';
+import { receiveUpload, type ReceivedUpload } from '../multipart';
 import type { FilePurpose, FileRecord } from '../types';
 import { toSec } from '../clock';
 
@@ -20,34 +19,12 @@ export function fileToApi(f: FileRecord): Record<string, unknown> {
 export function registerFileRoutes(app: FastifyInstance, ctx: BackendContext): void {
   app.post('/v1/files', { config: { operationId: 'createFile' } }, async (request) => {
     if (!request.isMultipart()) throw badRequest('Expected a multipart/form-data request with a `file` and a `purpose`.', 'file');
-    let upload: { filename: string; bytes: number } | null = null;
-    let purpose: string | undefined;
     // Owned temp file: renamed into place on success, removed on any failure (including a too-large upload).
-    let tmp: string | null = null;
+    const received: ReceivedUpload = { tmp: null, file: null, fields: {} };
     try {
-      for await (const part of request.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file' || tmp) {
-            part.file.resume();
-            continue;
-          }
-          tmp = ctx.store.tempPath();
-          let bytes = 0;
-          const counted = async function* (source: AsyncIterable<Buffer>) {
-            for await (const chunk of source) {
-              bytes += chunk.length;
-              yield chunk;
-            }
-          };
-          const gone = new AbortController();
-          request.raw.socket.once('close', () => gone.abort());
-          // Streamed straight to disk: uploads of hundreds of MB never sit in memory.
-          await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(tmp));
-          upload = { filename: part.filename || 'upload', bytes };
-        } else if (part.fieldname === 'purpose') {
-          purpose = String(part.value);
-        }
-      }
+      await receiveUpload(request, ctx, received);
+      const upload = received.file;
+      const purpose = received.fields.purpose;
       if (!upload) throw badRequest("Missing required parameter: 'file'.", 'file', 'missing_required_parameter');
       if (purpose === undefined) throw badRequest("Missing required parameter: 'purpose'.", 'purpose', 'missing_required_parameter');
       if (!UPLOAD_PURPOSES.includes(purpose as FilePurpose)) {
@@ -64,14 +41,14 @@ export function registerFileRoutes(app: FastifyInstance, ctx: BackendContext): v
         filename: upload.filename,
         purpose: purpose as FilePurpose,
       };
-      await rename(tmp ?? '', ctx.store.blobPath(rec.id));
-      tmp = null;
+      await rename(received.tmp ?? '', ctx.store.blobPath(rec.id));
+      received.tmp = null;
       await ctx.store.putFile(rec);
       ctx.stats.created.files += 1;
       ctx.log.info({ fileId: rec.id, bytes: rec.bytes, purpose: rec.purpose }, 'file uploaded');
       return fileToApi(rec);
     } finally {
-      if (tmp) await rm(tmp, { force: true });
+      if (received.tmp) await rm(received.tmp, { force: true });
     }
   });
 

@@ -1,13 +1,12 @@
 // The Together dialect: /v1/files/upload, /v1/files, /v1/fine-tunes (events, checkpoints, metrics, cancel), /v1/endpoints, /v1/chat/completions.
 import { randomUUID } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import { toSec } from '../clock';
 import type { BackendContext } from '../context';
 import { ORG_ID } from '../models';
+import { receiveUpload, type ReceivedUpload } from '../multipart';
 import { hash32 } from '../random';
-import { throttleBytes } from '../throttle';
 import type { FileRecord, JobRecord } from '../types';
 import { findTogetherBaseModel, modelOutputName, TOGETHER_HARDWARE, TOGETHER_NAMESPACE, togetherBaseModels } from './catalog';
 import { notServedError, TogetherChat, togetherError } from './chat';
@@ -61,38 +60,11 @@ export async function registerTogetherRoutes(app: FastifyInstance, ctx: BackendC
 
   app.post('/v1/files/upload', { config: { operationId: 'uploadFile' } }, async (request) => {
     if (!request.isMultipart()) throw togetherError(400, 'Expected a multipart/form-data request with `purpose`, `file_name` and `file`.', null, 'file');
-    const fields: Record<string, string> = {};
-    let bytes: number | null = null;
-    let tmp: string | null = null;
+    const received: ReceivedUpload = { tmp: null, file: null, fields: {} };
     try {
-      for await (const part of request.parts()) {
-        if (part.type === 'file') {
-          if (part.fieldname !== 'file' || tmp) {
-            part.file.resume();
-            continue;
-          }
-          tmp = ctx.store.tempPath();
-          let count = 0;
-          const counted = async function* (source: AsyncIterable<Buffer>) {
-            for await (const chunk of source) {
-              count += chunk.length;
-              yield chunk;
-            }
-          };
-          const gone = new AbortController();
-          const onClose = (): void => gone.abort();
-          // Removed again after the body: a kept-alive socket carries many uploads.
-          request.raw.socket.once('close', onClose);
-          try {
-            await pipeline(part.file, throttleBytes(() => ctx.settings.uploadBytesPerSecond, gone.signal), counted, ctx.store.openBlobWriter(tmp));
-          } finally {
-            request.raw.socket.off('close', onClose);
-          }
-          bytes = count;
-        } else {
-          fields[part.fieldname] = String(part.value);
-        }
-      }
+      await receiveUpload(request, ctx, received);
+      const { fields } = received;
+      const bytes = received.file?.bytes ?? null;
       const purpose = fields.purpose;
       const fileName = fields.file_name;
       if (bytes === null) throw togetherError(400, "Missing required field 'file'.", null, 'file');
@@ -111,14 +83,14 @@ export async function registerTogetherRoutes(app: FastifyInstance, ctx: BackendC
         togetherFileType: fileType as TogetherFileType,
         togetherPurpose: purpose as TogetherFilePurpose,
       };
-      await rename(tmp ?? '', ctx.store.blobPath(rec.id));
-      tmp = null;
+      await rename(received.tmp ?? '', ctx.store.blobPath(rec.id));
+      received.tmp = null;
       await ctx.store.putFile(rec);
       ctx.stats.created.files += 1;
       ctx.log.info({ fileId: rec.id, bytes: rec.bytes, purpose }, 'file uploaded');
       return fileView(rec);
     } finally {
-      if (tmp) await rm(tmp, { force: true });
+      if (received.tmp) await rm(received.tmp, { force: true });
     }
   });
 
