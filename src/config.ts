@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CodecKeyConfigError, loadCodecKeys, type CodecKeyring } from './codec/keys';
-import { PROVIDER_KINDS, type ProviderKind } from './provider/types';
+import { PROVIDER_KINDS, type ProviderKind } from './domain/providers';
 import { loadTemporalSettings, TemporalSettingsError, type TemporalConnectionSettings } from './temporal/settings';
 import { parseStoreLocation } from './store/keys';
 import type { S3Settings, StoreLocation } from './store/types';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { armAuthMalformed, armAuthMissing, azureAccessDenied, azureBadRequest, azurePermissionDenied, azureResourceNotFound } from './azure-errors';
-import type { DialectSurface } from './dialects';
+import type { DialectSurface } from './surface';
 import { ApiError } from './errors';
 import { type Query, queryString } from './query';
 import { registerArmRoutes } from './routes/azure-arm';

@@ -5,13 +5,13 @@ import type { JobService } from './jobs';
 import type { FaultInjector, RateLimiter, TokenRateLimiter } from './limits';
 import type { ChatService } from './chat';
 import type { DeploymentService } from './deployments';
-import type { Dialect } from './dialects';
 import type { RuntimeSettings } from './settings';
 import type { Stats } from './stats';
 import type { Store } from './store';
 
-/** Which provider's API the backend speaks. */
-export type BackendDialect = 'openai' | 'azure' | 'together';
+/** The provider APIs the backend can speak. */
+export const DIALECTS = ['openai', 'azure', 'together'] as const;
+export type Dialect = (typeof DIALECTS)[number];
 
 export interface BackendContext {
   /** Which provider's API the backend speaks. */

@@ -1,7 +1,9 @@
 // The API a backend speaks: routes, credentials, error envelope and request-id headers per provider dialect.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { azureSurface } from './azure-surface';
-import type { BackendContext } from './context';
+import type { Dialect } from './context';
+import type { DialectSurface } from './surface';
+
+export type { DialectSurface } from './surface';
 import { ApiError, invalidApiKey, missingApiKey } from './errors';
 import { randomId } from './ids';
 import { registerChatRoutes } from './routes/chat';
@@ -9,21 +11,8 @@ import { registerFileRoutes } from './routes/files';
 import { registerJobRoutes } from './routes/jobs';
 import { registerTogetherRoutes } from './together/routes';
 
-export const DIALECTS = ['openai', 'azure', 'together'] as const;
-export type Dialect = (typeof DIALECTS)[number];
+export { DIALECTS, type Dialect } from './context';
 
-export interface DialectSurface {
-  /** Registers the provider's routes (the /_admin routes are common to all dialects). */
-  registerRoutes(app: FastifyInstance, ctx: BackendContext): void | Promise<void>;
-  /** The refusal for a request without acceptable credentials (or with a revoked key), or null to let it in. */
-  refuseAuth(request: FastifyRequest, ctx: BackendContext): ApiError | null;
-  /** The body of an error answer. */
-  errorBody(err: ApiError, request: FastifyRequest): unknown;
-  /** The answer for a path no route serves. */
-  notFound(request: FastifyRequest): ApiError;
-  /** Headers every answer of a provider operation carries (request ids, timing). */
-  answerHeaders(request: FastifyRequest, reply: FastifyReply): Record<string, string>;
-}
 
 const openaiSurface: DialectSurface = {
   registerRoutes(app, ctx) {

@@ -2,9 +2,9 @@ import type OpenAI from 'openai';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { TrainingMetricsRow } from '../domain/run';
 
-/** The fine-tuning providers tuneflow speaks to; chosen by TUNEFLOW_PROVIDER. */
-export const PROVIDER_KINDS = ['openai', 'azure', 'together'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+import type { ProviderKind } from '../domain/providers';
+
+export { PROVIDER_KINDS, type ProviderKind } from '../domain/providers';
 
 /** How tagged a job is with the run that made it: found again by these after a retry or a worker kill. */
 export interface JobTags {
