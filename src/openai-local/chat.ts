@@ -12,7 +12,7 @@ import type { Store } from './store';
 import { deriveCheckpoints, deriveState, fineTunedModelOf } from './timeline';
 import type { JobRecord } from './types';
 
-type ResolvedModel = { kind: 'base'; id: string } | { kind: 'tuned'; id: string; job: JobRecord; epoch: number };
+export type ResolvedModel = { kind: 'base'; id: string } | { kind: 'tuned'; id: string; job: JobRecord; epoch: number };
 
 export interface ApiModel {
   id: string;
@@ -21,13 +21,72 @@ export interface ApiModel {
   owned_by: string;
 }
 
-export class ChatService {
+/** What a model says to a request, and what it costs, whichever dialect wraps it. */
+export interface ChatAnswer {
+  content: string;
+  finishReason: 'stop' | 'length';
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * Answers chat for base and fine-tuned models (every dialect's chat route comes here): a base model
+ * answers generically, a fine-tuned one from its training examples, worse the farther its epoch is
+ * from the best. Keeps one example index per job.
+ */
+export class ChatAnswerer {
   private readonly indexes = new Map<string, Promise<ExampleIndex>>();
+
+  constructor(private readonly store: Store) {}
+
+  /** `roles`: the message roles that make up what the model is asked (dialects differ on `developer`). */
+  async answer(model: ResolvedModel, req: ChatRequest, roles: readonly string[]): Promise<ChatAnswer> {
+    const query = req.messages
+      .filter((m) => roles.includes(m.role))
+      .map((m) => m.content)
+      .join('\n');
+    let content: string;
+    if (model.kind === 'base') {
+      const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+      content = pairwiseVerdict(lastUser) ?? baseAnswer(query);
+    } else {
+      const plan = model.job.validation?.ok ? model.job.validation.plan : null;
+      content = fineTunedAnswer(await this.index(model.job.id), {
+        jobKey: `seed:${model.job.seed}`,
+        query,
+        wrongRate: plan ? wrongAnswerRate(model.job.seed, plan.bestEpoch, model.epoch) : 0,
+        temperature: req.temperature,
+        seed: req.seed,
+      });
+    }
+    let finishReason: 'stop' | 'length' = 'stop';
+    if (req.maxTokens !== null && approxTokens(content) > req.maxTokens) {
+      content = content.slice(0, req.maxTokens * 4);
+      finishReason = 'length';
+    }
+    return { content, finishReason, promptTokens: messagesTokens(req.messages), completionTokens: approxTokens(content) };
+  }
+
+  private index(jobId: string): Promise<ExampleIndex> {
+    let found = this.indexes.get(jobId);
+    if (!found) {
+      found = this.store.readExamples(jobId).then((examples) => new ExampleIndex(examples));
+      found.catch(() => this.indexes.delete(jobId));
+      this.indexes.set(jobId, found);
+    }
+    return found;
+  }
+}
+
+export class ChatService {
+  private readonly answerer: ChatAnswerer;
 
   constructor(
     private readonly store: Store,
     private readonly clock: SimClock,
-  ) {}
+  ) {
+    this.answerer = new ChatAnswerer(store);
+  }
 
   resolve(name: string): ResolvedModel {
     if (findBaseModel(name)) return { kind: 'base', id: name };
@@ -73,32 +132,7 @@ export class ChatService {
   async complete(body: unknown, as?: string): Promise<Record<string, unknown>> {
     const req = parseChatRequest(body);
     const model = this.resolve(as ?? req.model);
-    const query = req.messages
-      .filter((m) => m.role === 'system' || m.role === 'developer' || m.role === 'user')
-      .map((m) => m.content)
-      .join('\n');
-    let content: string;
-    if (model.kind === 'base') {
-      const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-      content = pairwiseVerdict(lastUser) ?? baseAnswer(query);
-    } else {
-      const plan = model.job.validation?.ok ? model.job.validation.plan : null;
-      const index = await this.index(model.job.id);
-      content = fineTunedAnswer(index, {
-        jobKey: `seed:${model.job.seed}`,
-        query,
-        wrongRate: plan ? wrongAnswerRate(model.job.seed, plan.bestEpoch, model.epoch) : 0,
-        temperature: req.temperature,
-        seed: req.seed,
-      });
-    }
-    let finishReason: 'stop' | 'length' = 'stop';
-    if (req.maxTokens !== null && approxTokens(content) > req.maxTokens) {
-      content = content.slice(0, req.maxTokens * 4);
-      finishReason = 'length';
-    }
-    const promptTokens = messagesTokens(req.messages);
-    const completionTokens = approxTokens(content);
+    const { content, finishReason, promptTokens, completionTokens } = await this.answerer.answer(model, req, ['system', 'developer', 'user']);
     return {
       id: newChatId(),
       object: 'chat.completion',
@@ -117,16 +151,6 @@ export class ChatService {
       service_tier: 'default',
       system_fingerprint: 'fp_tuneflow_local',
     };
-  }
-
-  private index(jobId: string): Promise<ExampleIndex> {
-    let found = this.indexes.get(jobId);
-    if (!found) {
-      found = this.store.readExamples(jobId).then((examples) => new ExampleIndex(examples));
-      found.catch(() => this.indexes.delete(jobId));
-      this.indexes.set(jobId, found);
-    }
-    return found;
   }
 }
 
@@ -147,7 +171,7 @@ export function estimateChatTokens(body: unknown): { model: string; total: numbe
   return { model: b.model, total: messagesTokens(messages) + maxTokens };
 }
 
-interface ChatRequest {
+export interface ChatRequest {
   model: string;
   messages: { role: string; content: string }[];
   temperature: number;

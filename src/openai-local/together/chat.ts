@@ -1,8 +1,7 @@
 // Together's OpenAI-compatible chat completions: base models, serverless LoRA fine-tunes, and models on a STARTED endpoint.
-import { baseAnswer, ExampleIndex, fineTunedAnswer, pairwiseVerdict } from '../answers';
+import { ChatAnswerer, type ChatRequest, type ResolvedModel } from '../chat';
 import type { SimClock } from '../clock';
-import { wrongAnswerRate } from '../curves';
-import { approxTokens, contentText, messagesTokens } from '../datasets';
+import { contentText } from '../datasets';
 import { ApiError } from '../errors';
 import { newChatId } from '../ids';
 import { hash32 } from '../random';
@@ -13,7 +12,6 @@ import { endpointState, type EndpointRegistry } from './endpoints';
 import type { EndpointRecord } from './records';
 import { planOf, togetherCheckpoints } from './timeline';
 
-type Resolved = { kind: 'base'; id: string } | { kind: 'tuned'; id: string; job: JobRecord; epoch: number };
 
 export const togetherError = (status: number, message: string, code: string | null = null, param: string | null = null): ApiError =>
   new ApiError(status, message, 'invalid_request_error', param, code);
@@ -28,13 +26,15 @@ export const notServedError = (model: string, detail = ''): ApiError =>
   );
 
 export class TogetherChat {
-  private readonly indexes = new Map<string, Promise<ExampleIndex>>();
+  private readonly answerer: ChatAnswerer;
 
   constructor(
     private readonly store: Store,
     private readonly clock: SimClock,
     private readonly endpoints: EndpointRegistry,
-  ) {}
+  ) {
+    this.answerer = new ChatAnswerer(store);
+  }
 
   /** The fine-tuned model (output name or `<output name>:<step>`) a name refers to, whatever its serving. */
   findTuned(name: string): { job: JobRecord; epoch: number } | null {
@@ -50,7 +50,7 @@ export class TogetherChat {
   }
 
   /** Serverless when the job is a LoRA fine-tune of a serverless-LoRA base; otherwise only through a STARTED endpoint. */
-  resolve(name: string): Resolved {
+  resolve(name: string): ResolvedModel {
     if (findTogetherBaseModel(name)) return { kind: 'base', id: name };
     const now = this.clock.nowMs();
     // A dedicated endpoint answers by its system name or by the model it serves.
@@ -71,31 +71,7 @@ export class TogetherChat {
   async complete(body: unknown): Promise<Record<string, unknown>> {
     const req = parseChatRequest(body);
     const model = this.resolve(req.model);
-    const query = req.messages
-      .filter((m) => m.role === 'system' || m.role === 'user')
-      .map((m) => m.content)
-      .join('\n');
-    let content: string;
-    if (model.kind === 'base') {
-      const lastUser = [...req.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-      content = pairwiseVerdict(lastUser) ?? baseAnswer(query);
-    } else {
-      const plan = planOf(model.job);
-      content = fineTunedAnswer(await this.index(model.job.id), {
-        jobKey: `seed:${model.job.seed}`,
-        query,
-        wrongRate: plan ? wrongAnswerRate(model.job.seed, plan.bestEpoch, model.epoch) : 0,
-        temperature: req.temperature,
-        seed: req.seed,
-      });
-    }
-    let finishReason: 'stop' | 'length' = 'stop';
-    if (req.maxTokens !== null && approxTokens(content) > req.maxTokens) {
-      content = content.slice(0, req.maxTokens * 4);
-      finishReason = 'length';
-    }
-    const promptTokens = messagesTokens(req.messages);
-    const completionTokens = approxTokens(content);
+    const { content, finishReason, promptTokens, completionTokens } = await this.answerer.answer(model, req, ['system', 'user']);
     return {
       id: newChatId(),
       object: 'chat.completion',
@@ -106,24 +82,6 @@ export class TogetherChat {
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     };
   }
-
-  private index(jobId: string): Promise<ExampleIndex> {
-    let found = this.indexes.get(jobId);
-    if (!found) {
-      found = this.store.readExamples(jobId).then((examples) => new ExampleIndex(examples));
-      found.catch(() => this.indexes.delete(jobId));
-      this.indexes.set(jobId, found);
-    }
-    return found;
-  }
-}
-
-interface ChatRequest {
-  model: string;
-  messages: { role: string; content: string }[];
-  temperature: number;
-  seed: number;
-  maxTokens: number | null;
 }
 
 function parseChatRequest(body: unknown): ChatRequest {
