@@ -3,31 +3,14 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armContract, azureContractFetch, azureDataPlaneContract } from './azure-contract';
 import { type Harness, startHarness, trainingJsonl, validationJsonl, waitForJob } from './helpers';
-import { newContractLog } from './openapi-contract';
+import { BACKEND_OPERATIONS, newContractLog } from './openapi-contract';
 
 const KEY = 'azure-local-key';
 const ARM_VERSION = '2026-09-01';
 const ACCOUNT_PATH = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/tuneflow-local/providers/Microsoft.CognitiveServices/accounts/tuneflow-local';
 
-/** The data-plane operations the azure dialect serves, by the v1 spec's operationId. */
-const DATA_PLANE_OPERATIONS = [
-  'createFile',
-  'listFiles',
-  'retrieveFile',
-  'downloadFile',
-  'deleteFile',
-  'createFineTuningJob',
-  'listPaginatedFineTuningJobs',
-  'retrieveFineTuningJob',
-  'cancelFineTuningJob',
-  'pauseFineTuningJob',
-  'resumeFineTuningJob',
-  'listFineTuningEvents',
-  'listFineTuningJobCheckpoints',
-  'createChatCompletion',
-  'listModels',
-  'retrieveModel',
-];
+/** The data-plane operations the azure dialect serves: the same as the OpenAI dialect's, by the v1 spec's operationIds. */
+const DATA_PLANE_OPERATIONS = BACKEND_OPERATIONS;
 const ARM_OPERATIONS = ['Deployments_List', 'Deployments_Get', 'Deployments_CreateOrUpdate', 'Deployments_Delete', 'OperationStatuses_Get'];
 
 const log = newContractLog();

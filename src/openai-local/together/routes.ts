@@ -411,21 +411,13 @@ function stepFilter(value: unknown, name: string): number | undefined {
   return n;
 }
 
-interface CreateInput {
+/** A create request as asked: the job's Together fields before `max` becomes a batch size and the output is named. */
+interface CreateInput extends Omit<TogetherJobExtras, 'outputName' | 'batchSize' | 'cancelRequestedAtMs'> {
   model: string;
   trainingFile: string;
   validationFile: string | null;
   suffix: string | null;
-  nEpochs: number;
-  nCheckpoints: number;
-  nEvals: number;
   batchSize: number | 'max';
-  learningRate: number;
-  warmupRatio: number;
-  maxGradNorm: number;
-  weightDecay: number;
-  randomSeed: number | null;
-  trainingType: TogetherTrainingType;
 }
 
 function intField(b: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
