@@ -7,7 +7,7 @@ import { JOB_METADATA_KEYS } from '../domain/job-tags';
 import { ArmDeployments, ArmRequestError, type ArmDeployment } from './arm';
 import { classifyProviderError, httpFailure, providerErrorFacts } from './errors';
 import type { FineTuneProvider, JobTags, ModelServing, ServingState } from './types';
-import { openAICompatibleProvider } from './openai';
+import { batchSizeProblems, openAICompatibleProvider } from './openai';
 import { uploadFileFromDisk } from './upload';
 
 /** Entra ID scope of the data plane. */
@@ -248,9 +248,12 @@ export function createAzureProvider(config: AzureConfig, opts: AzureProviderOpti
     serving,
 
     optionProblems({ hyperparameters }) {
-      return Object.keys(hyperparameters ?? {})
-        .filter((k) => !AZURE_HYPERPARAMETERS.has(k))
-        .map((k) => `hyperparameters.${k}: Azure OpenAI supervised fine-tuning takes only n_epochs, batch_size and learning_rate_multiplier`);
+      return [
+        ...Object.keys(hyperparameters ?? {})
+          .filter((k) => !AZURE_HYPERPARAMETERS.has(k))
+          .map((k) => `hyperparameters.${k}: Azure OpenAI supervised fine-tuning takes only n_epochs, batch_size and learning_rate_multiplier`),
+        ...batchSizeProblems(hyperparameters, 'Azure OpenAI'),
+      ];
     },
 
     ...shared,

@@ -193,14 +193,19 @@ const NOT_OPENAI_OPTIONS: Record<string, string> = {
   n_evals: 'evaluates on the validation file by itself; it has no n_evals option',
 };
 
-/** OpenAI's fine-tuning API (and Azure's, which shares it) takes only n_epochs, batch_size and learning_rate_multiplier. */
-export function openAIOptionProblems(spec: { hyperparameters?: Record<string, unknown> | undefined }, provider = 'OpenAI'): string[] {
-  const hp = spec.hyperparameters ?? {};
-  const problems = Object.keys(hp)
-    .filter((k) => k in NOT_OPENAI_OPTIONS)
-    .map((k) => `hyperparameters.${k}: ${provider} ${NOT_OPENAI_OPTIONS[k]}`);
-  if (hp.batch_size === 'max') problems.push(`hyperparameters.batch_size: ${provider} takes a number or "auto", not "max"`);
-  return problems;
+/** OpenAI's batch_size is a number or "auto"; Together's "max" means nothing to it (nor to Azure, which shares the API). */
+export function batchSizeProblems(hyperparameters: Record<string, unknown> | undefined, provider: string): string[] {
+  return hyperparameters?.batch_size === 'max' ? [`hyperparameters.batch_size: ${provider} takes a number or "auto", not "max"`] : [];
+}
+
+/** OpenAI's fine-tuning API takes only n_epochs, batch_size and learning_rate_multiplier. */
+export function openAIOptionProblems(spec: { hyperparameters?: Record<string, unknown> | undefined }): string[] {
+  return [
+    ...Object.keys(spec.hyperparameters ?? {})
+      .filter((k) => k in NOT_OPENAI_OPTIONS)
+      .map((k) => `hyperparameters.${k}: OpenAI ${NOT_OPENAI_OPTIONS[k]}`),
+    ...batchSizeProblems(spec.hyperparameters, 'OpenAI'),
+  ];
 }
 
 /** OpenAI, or any endpoint that speaks its fine-tuning API (OPENAI_BASE_URL): models answer as soon as the job succeeds. */

@@ -253,6 +253,7 @@ describe('azure adapter', () => {
     expect(provider.optionProblems({ model: 'gpt-4o-mini-2024-07-18', hyperparameters: { lora_r: 8 } })).toEqual([
       'hyperparameters.lora_r: Azure OpenAI supervised fine-tuning takes only n_epochs, batch_size and learning_rate_multiplier',
     ]);
+    expect(provider.optionProblems({ model: 'gpt-4o-mini-2024-07-18', hyperparameters: { batch_size: 'max' } })).toEqual(['hyperparameters.batch_size: Azure OpenAI takes a number or "auto", not "max"']);
     expect(['Developer', 'developertier', 'DeveloperTier', 'global-standard', 'Standard'].map(armSkuName)).toEqual([
       'DeveloperTier',
       'DeveloperTier',
