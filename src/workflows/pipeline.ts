@@ -150,9 +150,7 @@ interface RunContext {
   tagged: boolean;
   /** True from the moment a create call may have reached the provider. */
   jobRequested: boolean;
-  /** True from the moment a deployment may exist at the provider, until the run deleted them all. */
-  servingRequested: boolean;
-  /** When the run first asked for a deployment (workflow time), or null. */
+  /** When the run first asked for a deployment (workflow time): from then until cleanup, deployments may exist. Null otherwise. */
   servingSinceMs: number | null;
   /** Blocks until `tuneflow resume` (the resume update) after the provider refused the key. */
   waitForPerson(why: string): Promise<void>;
@@ -195,7 +193,6 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     progress,
     tagged,
     jobRequested: carry !== undefined,
-    servingRequested: false,
     servingSinceMs: null,
     enter(stage) {
       progress.stage = stage;
@@ -434,7 +431,6 @@ async function deployForEvaluation(
   const serving = { kind, total: request.models.length, ready: 0, removed: 0 };
   progress.serving = serving;
   const startedMs = workflowNowMs();
-  run.servingRequested = true;
   run.servingSinceMs = startedMs;
   let report: ServingReport = await whole(run, () => servingActivities.startServing(request));
   for (;;) {
@@ -479,7 +475,8 @@ async function deployForEvaluation(
  * attempt created), even while the run is being cancelled. Returns how long it was all hosted.
  */
 async function cleanUpServing(run: RunContext): Promise<Pick<ServingFacts, 'removed' | 'hostedSeconds'> | null> {
-  if (!run.servingRequested) return null;
+  const since = run.servingSinceMs;
+  if (since === null) return null;
   return CancellationScope.nonCancellable(async () => {
     run.enter('cleaning_up');
     const removed = new Set<string>();
@@ -500,8 +497,8 @@ async function cleanUpServing(run: RunContext): Promise<Pick<ServingFacts, 'remo
         await run.waitForPerson(`The provider refused the key while tuneflow was deleting this run's deployments: ${refusal.message}`);
       }
     }
-    run.servingRequested = false;
-    return { removed: removed.size, hostedSeconds: run.servingSinceMs === null ? null : (workflowNowMs() - run.servingSinceMs) / 1000 };
+    run.servingSinceMs = null;
+    return { removed: removed.size, hostedSeconds: (workflowNowMs() - since) / 1000 };
   });
 }
 
