@@ -7,7 +7,7 @@ import { JOB_METADATA_KEYS } from '../domain/job-tags';
 import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
 import { jobTrouble } from '../provider/errors';
-import type { FineTuneProvider, ProviderJob } from '../provider/types';
+import type { CreateJobSpec, FineTuneProvider, ProviderJob } from '../provider/types';
 import { withLocalFile, type Storage } from '../store';
 import { withProgressHeartbeat } from './heartbeat';
 import { appendMetricsRows } from './training-metrics';
@@ -28,16 +28,11 @@ export interface UploadRequest {
   bytes: number;
 }
 
-export interface JobRequest {
+/** What the workflow asks for: the job as the provider interface takes it, with the run it is tagged by. */
+export interface JobRequest extends Omit<CreateJobSpec, 'tags'> {
   workflowId: string;
   /** First run id of the workflow: stays the same across continue-as-new, differs when an id is reused. */
   runId: string;
-  model: string;
-  trainingFileId: string;
-  validationFileId: string;
-  seed: number;
-  suffix?: string | undefined;
-  hyperparameters?: Record<string, unknown> | undefined;
   /** What the job is made from; with it a re-run of the workflow id can adopt an earlier run's live job. Absent in runs started before 0.2. */
   datasetSha256?: string | undefined;
   validRatio?: number | undefined;
