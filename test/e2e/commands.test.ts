@@ -1,26 +1,10 @@
-import { spawn } from 'node:child_process';
+import type { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { useTemporal } from '../helpers/stack';
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+import { runTuneflow, useTemporal, type TuneflowExit as Finished } from '../helpers/stack';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}, onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tuneflow.mjs', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onStart?.(child);
-  });
+  return runTuneflow(args, { ...process.env, ...env }, onStart);
 }
 
 /** Listening TCP ports (IPv4) of this machine, from /proc. */

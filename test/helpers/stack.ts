@@ -213,3 +213,24 @@ export function tuneflowEnv(config: AppConfig, env: NodeJS.ProcessEnv = {}): Nod
 export function spawnTuneflowWorker(config: AppConfig, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, ['bin/tuneflow.mjs', 'worker', ...args], { env: tuneflowEnv(config, env), stdio: ['ignore', 'ignore', 'inherit'] });
 }
+
+export interface TuneflowExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `tuneflow <args>` in its own process with exactly `env`, run to its end; `onStart` sees the process (to signal it). */
+export function runTuneflow(args: string[], env: NodeJS.ProcessEnv, onStart?: (child: ChildProcess) => void): Promise<TuneflowExit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/tuneflow.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    onStart?.(child);
+  });
+}

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import { connectClient } from '../../src/temporal/connect';
 import { freePort } from '../../src/temporal/dev-server';
 import { localTemporalSettings } from '../../src/temporal/settings';
 import { createWorker } from '../../src/worker';
-import { SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, tuneflowEnv, workflowBundle, type Backend } from '../helpers/stack';
+import { runTuneflow, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, tuneflowEnv, workflowBundle, type Backend } from '../helpers/stack';
 
 const execFileP = promisify(execFile);
 const MODEL = 'gpt-4o-mini-2024-07-18';
@@ -137,16 +137,7 @@ describe('encrypted payloads', () => {
   });
 
   it('lets `tuneflow status` read the result with the key, and names the key id without it', async () => {
-    const run = (extra: NodeJS.ProcessEnv) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['bin/tuneflow.mjs', 'status', workflowId, '--json'], { env: tuneflowEnv(config, extra), stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      });
+    const run = (extra: NodeJS.ProcessEnv) => runTuneflow(['status', workflowId, '--json'], tuneflowEnv(config, extra));
     const withKey = await run({ TUNEFLOW_CODEC_KEYS: `${KEY_ID}:${KEY}` });
     expect(withKey.code, withKey.stderr).toBe(0);
     const status = JSON.parse(withKey.stdout) as { status: string; result: PipelineResult };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -9,22 +8,13 @@ import { createOpenAIProvider } from '../../src/provider/openai';
 import { reapProviderJobs, type ReapEntry } from '../../src/reaper/reap';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, TEST_API_KEY, testConfig, tuneflowEnv, useTemporal, type Backend } from '../helpers/stack';
+import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, TEST_API_KEY, testConfig, tuneflowEnv, useTemporal, runTuneflow, type Backend, type TuneflowExit } from '../helpers/stack';
 
 const temporal = useTemporal();
 
 /** `tuneflow <args>` in its own process, configured for this test's Temporal, task queue and backend. */
-function tuneflow(args: string[], config: AppConfig): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = tuneflowEnv(config, { TUNEFLOW_LOG_LEVEL: 'silent' });
-    const child = spawn(process.execPath, ['bin/tuneflow.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function tuneflow(args: string[], config: AppConfig): Promise<TuneflowExit> {
+  return runTuneflow(args, tuneflowEnv(config, { TUNEFLOW_LOG_LEVEL: 'silent' }));
 }
 
 /** Starts a run and returns once it is following its provider job, with the job's id. */

@@ -6,28 +6,14 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
-import { SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, tuneflowEnv, type Backend } from '../helpers/stack';
+import { runTuneflow, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, tuneflowEnv, type Backend, type TuneflowExit } from '../helpers/stack';
 
 const MODEL = 'gpt-4o-mini-2024-07-18';
 // Not `default`: a run that lands in it proves the namespace came from the file.
 const NAMESPACE = 'tuneflow-profile';
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function tuneflow(args: string[], env: NodeJS.ProcessEnv): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/tuneflow.mjs', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function tuneflow(args: string[], env: NodeJS.ProcessEnv): Promise<TuneflowExit> {
+  return runTuneflow(args, env);
 }
 
 describe('connecting through a Temporal config file profile', () => {
