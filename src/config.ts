@@ -132,6 +132,27 @@ export function otlpTracesUrl(endpoint: string | undefined, tracesEndpoint: stri
   return endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/traces` : undefined;
 }
 
+function providerSettings(e: z.infer<typeof ConfigSchema>): ProviderConfig {
+  return {
+    kind: e.TUNEFLOW_PROVIDER,
+    apiKey: e.OPENAI_API_KEY,
+    baseURL: e.OPENAI_BASE_URL,
+    azure: {
+      endpoint: e.AZURE_OPENAI_ENDPOINT,
+      apiKey: e.AZURE_OPENAI_API_KEY,
+      subscriptionId: e.AZURE_SUBSCRIPTION_ID,
+      resourceGroup: e.AZURE_RESOURCE_GROUP,
+      account: e.AZURE_OPENAI_ACCOUNT,
+      resourceManagerEndpoint: e.AZURE_RESOURCE_MANAGER_ENDPOINT,
+      resourceManagerToken: e.AZURE_RESOURCE_MANAGER_TOKEN,
+      baseDeployment: e.AZURE_OPENAI_BASE_DEPLOYMENT,
+      deploymentSku: e.TUNEFLOW_AZURE_DEPLOYMENT_SKU,
+      deploymentCapacity: e.TUNEFLOW_AZURE_DEPLOYMENT_CAPACITY,
+    },
+    together: { apiKey: e.TOGETHER_API_KEY, baseURL: e.TOGETHER_BASE_URL, endpointHardware: e.TUNEFLOW_TOGETHER_ENDPOINT_HARDWARE },
+  };
+}
+
 /** Parses the environment once; callers pass the result down instead of reading process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = ConfigSchema.safeParse(env);
@@ -165,24 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     temporal: { ...temporal, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
     codec,
     codecServerToken: e.TUNEFLOW_CODEC_SERVER_TOKEN,
-    provider: {
-      kind: e.TUNEFLOW_PROVIDER,
-      apiKey: e.OPENAI_API_KEY,
-      baseURL: e.OPENAI_BASE_URL,
-      azure: {
-        endpoint: e.AZURE_OPENAI_ENDPOINT,
-        apiKey: e.AZURE_OPENAI_API_KEY,
-        subscriptionId: e.AZURE_SUBSCRIPTION_ID,
-        resourceGroup: e.AZURE_RESOURCE_GROUP,
-        account: e.AZURE_OPENAI_ACCOUNT,
-        resourceManagerEndpoint: e.AZURE_RESOURCE_MANAGER_ENDPOINT,
-        resourceManagerToken: e.AZURE_RESOURCE_MANAGER_TOKEN,
-        baseDeployment: e.AZURE_OPENAI_BASE_DEPLOYMENT,
-        deploymentSku: e.TUNEFLOW_AZURE_DEPLOYMENT_SKU,
-        deploymentCapacity: e.TUNEFLOW_AZURE_DEPLOYMENT_CAPACITY,
-      },
-      together: { apiKey: e.TOGETHER_API_KEY, baseURL: e.TOGETHER_BASE_URL, endpointHardware: e.TUNEFLOW_TOGETHER_ENDPOINT_HARDWARE },
-    },
+    provider: providerSettings(e),
     home,
     artifactsDir,
     store,
@@ -247,5 +251,6 @@ export function dataRootsHint(cwd = process.cwd()): string {
 
 /** A provider config with every unset variable at its default; for code that builds a config by hand (tests, the local stack). */
 export function providerConfig(given: Partial<ProviderConfig>): ProviderConfig {
-  return { ...loadConfig({}).provider, ...given };
+  // Only the provider section: no Temporal profile file or codec keys are read for it.
+  return { ...providerSettings(ConfigSchema.parse({})), ...given };
 }
