@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChosenModel, CheckpointSummary } from './checkpoints';
+import { LINE_NAME_PATTERN } from './lines';
 import type { Stage } from './stages';
 import type { EvalSummary, ServingFacts } from './run';
 
@@ -31,6 +32,12 @@ export const PipelineInputSchema = z
     hyperparameters: Hyperparameters.optional(),
     budgetUsd: z.number().positive().optional(),
     allowTruncation: z.boolean().default(false),
+    /** The model line this run belongs to: it is compared with the line's champion, and skipped when the champion was trained on the same data. */
+    line: z.string().regex(LINE_NAME_PATTERN, 'a line name is 1 to 63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit').optional(),
+    /** `required`: after evaluation the run waits for `tuneflow approve` or `tuneflow reject` before it promotes anything. */
+    approval: z.enum(['none', 'required']).default('none'),
+    /** How long a run waits for approval before it rejects by itself; default 7 days. */
+    approvalTimeoutSeconds: z.number().int().positive().max(90 * 24 * 3600).default(7 * 24 * 3600),
     /** Seconds between job polls; the timer is durable, so a sleeping laptop loses nothing. */
     pollIntervalSeconds: z.number().positive().max(3600).default(30),
     /** Start a fresh history after this many polls; Temporal's own suggestion applies either way. */
@@ -81,6 +88,9 @@ const LenientPipelineInputSchema = z.object({
   hyperparameters: z.record(z.string(), z.unknown()).optional().catch(undefined),
   budgetUsd: z.number().optional().catch(undefined),
   allowTruncation: z.boolean().catch(false),
+  line: z.string().optional().catch(undefined),
+  approval: z.enum(['none', 'required']).catch('none'),
+  approvalTimeoutSeconds: z.number().positive().catch(7 * 24 * 3600),
   pollIntervalSeconds: z.number().positive().catch(30),
   continueAsNewAfterPolls: z.number().optional().catch(undefined),
   eval: LenientEvalSchema.catch({ compare: [], batchSize: 10, concurrency: 4, maxTokens: 512 }),

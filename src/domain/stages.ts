@@ -9,6 +9,7 @@ export const STAGES = [
   'deploying',
   'evaluating',
   'cleaning_up',
+  'awaiting_approval',
   'reporting',
   'done',
   'failed',
@@ -20,9 +21,12 @@ export type Stage = (typeof STAGES)[number];
 /** Stages only a provider that must deploy a model before it answers (Azure, Together endpoints) goes through. */
 export const SERVING_STAGES: ReadonlySet<Stage> = new Set(['deploying', 'cleaning_up']);
 
-/** The working stages a run passes through, in order: the serving stages only when its provider needs them. */
-export function workingStages(withServing: boolean): Stage[] {
-  return STAGES.filter((s) => !TERMINAL_STAGES.has(s) && (withServing || !SERVING_STAGES.has(s)));
+/**
+ * The working stages a run passes through, in order: the serving stages only when its provider needs
+ * them, `awaiting_approval` only when the run waits for a person's approval.
+ */
+export function workingStages(withServing: boolean, withApproval = false): Stage[] {
+  return STAGES.filter((s) => !TERMINAL_STAGES.has(s) && (withServing || !SERVING_STAGES.has(s)) && (withApproval || s !== 'awaiting_approval'));
 }
 
 export const TERMINAL_STAGES: ReadonlySet<Stage> = new Set(['done', 'failed', 'cancelled']);
@@ -36,4 +40,12 @@ export function isTerminalJobStatus(status: string): status is TerminalJobStatus
 }
 
 /** Custom search attributes a run keeps up to date, so the Temporal UI can filter by them. */
-export const SEARCH_ATTRIBUTE_NAMES = { stage: 'TuneflowStage', jobId: 'TuneflowJobId', model: 'TuneflowBaseModel' } as const;
+export const SEARCH_ATTRIBUTE_NAMES = {
+  stage: 'TuneflowStage',
+  jobId: 'TuneflowJobId',
+  model: 'TuneflowBaseModel',
+  line: 'TuneflowLine',
+  /** How the run ended: succeeded, promoted, rejected, skipped, failed or cancelled. */
+  outcome: 'TuneflowOutcome',
+  fineTunedModel: 'TuneflowFineTunedModel',
+} as const;
