@@ -6,6 +6,7 @@ import type { EvalMetricsSink } from '../eval/chat';
 import type { ValidationMetricsSink } from '../telemetry/metrics';
 import { createDatasetActivities } from './dataset';
 import { createEvalActivities } from './eval';
+import { createLineActivities } from './lines';
 import { createProviderJobActivities } from './provider-jobs';
 import { createReaperActivities } from './reaper';
 import { createServingActivities } from './serving';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvalActivities({ ...deps, storage }),
     ...createReaperActivities({ logger: deps.logger, provider: deps.provider }),
     ...createServingActivities({ logger: deps.logger, provider: deps.provider }),
+    ...createLineActivities({ logger: deps.logger }),
   };
 }
 
