@@ -5,6 +5,7 @@ import { register as cancel } from './cancel';
 import { register as codecServer } from './codec-server';
 import { register as demo } from './demo';
 import { register as dev } from './dev';
+import { register as line } from './line';
 import { register as openaiLocal } from './openai-local';
 import { register as reap } from './reap';
 import { register as report } from './report';
@@ -26,7 +27,7 @@ export function buildProgram(onError: (text: string) => void = (t) => process.st
     .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
-  for (const registerCommand of [validate, run, status, cancel, resume, reap, report, worker, dev, demo, openaiLocal, codecServer]) registerCommand(program);
+  for (const registerCommand of [validate, run, status, cancel, resume, reap, line, report, worker, dev, demo, openaiLocal, codecServer]) registerCommand(program);
   return program;
 }
 
