@@ -77,15 +77,33 @@ export async function showLine(client: Client, line: string): Promise<LineState>
   return state;
 }
 
-/** Every running line with its state, by name. */
-export async function listLines(client: Client): Promise<LineState[]> {
-  const lines: string[] = [];
+/** A running line as `listLines` finds it: its state, or why there is none (no worker answered its query). */
+export interface LineListing {
+  line: string;
+  state: LineState | null;
+  error: string | null;
+}
+
+/** Every running line with its state, by name; a line no worker answers for is listed with the reason, not dropped. */
+export async function listLines(client: Client): Promise<LineListing[]> {
+  const prefix = lineWorkflowId('');
+  const lines = new Set<string>();
   for await (const wf of client.workflow.list({ query: `WorkflowType = '${LINE_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` })) {
-    const line = wf.typedSearchAttributes.get(LINE_KEY) ?? (wf.workflowId.startsWith(lineWorkflowId('')) ? wf.workflowId.slice(lineWorkflowId('').length) : null);
-    if (line && LINE_NAME_PATTERN.test(line)) lines.push(line);
+    const line = wf.typedSearchAttributes.get(LINE_KEY) ?? (wf.workflowId.startsWith(prefix) ? wf.workflowId.slice(prefix.length) : '');
+    if (LINE_NAME_PATTERN.test(line)) lines.add(line);
   }
-  const states = await Promise.all([...new Set(lines)].map((line) => showLine(client, line).catch((err: unknown) => (err instanceof UnknownLineError ? null : Promise.reject(err)))));
-  return states.filter((s): s is LineState => s !== null).sort((a, b) => a.line.localeCompare(b.line));
+  const listings = await Promise.all(
+    [...lines].map(async (line): Promise<LineListing | null> => {
+      try {
+        return { line, state: await showLine(client, line), error: null };
+      } catch (err) {
+        // Closed between the list and the query.
+        if (err instanceof UnknownLineError) return null;
+        return { line, state: null, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+  return listings.filter((l): l is LineListing => l !== null).sort((a, b) => a.line.localeCompare(b.line));
 }
 
 async function changeLine<T>(client: Client, line: string, what: string, change: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { Champion, LineHistoryEntry, LineScores, LineState } from '../domain/lines';
+import type { LineListing } from '../lines';
 import { cliConfig, connectClient, UsageError } from './context';
 
 const shortHash = (sha: string | null) => (sha === null ? '–' : sha.slice(0, 12));
@@ -20,16 +21,13 @@ function table(head: string[], rows: string[][]): string[] {
   return [line(head), ...rows.map(line)];
 }
 
-export function formatLineList(states: LineState[]): string {
-  if (states.length === 0) return 'No lines yet. A run with `--line <name>` or `tuneflow line promote <line> <model>` starts one.';
-  const rows = states.map((s) => [
-    s.line,
-    s.champion?.model ?? '(none)',
-    shortHash(s.champion?.datasetSha256 ?? null),
-    s.champion?.promotedBy ?? '–',
-    s.champion?.promotedAt ?? '–',
-    String(runsOf(s)),
-  ]);
+export function formatLineList(lines: LineListing[]): string {
+  if (lines.length === 0) return 'No lines yet. A run with `--line <name>` or `tuneflow line promote <line> <model>` starts one.';
+  const rows = lines.map(({ line, state, error }) => {
+    if (!state) return [line, `(unknown: ${error ?? 'no answer'})`, '–', '–', '–', '–'];
+    const c = state.champion;
+    return [line, c?.model ?? '(none)', shortHash(c?.datasetSha256 ?? null), c?.promotedBy ?? '–', c?.promotedAt ?? '–', String(runsOf(state))];
+  });
   return table(['line', 'champion', 'trained on', 'promoted by', 'when', 'runs'], rows).join('\n');
 }
 
@@ -103,8 +101,8 @@ export function register(program: Command): void {
     .action(async (o: { json?: boolean }) => {
       const client = await connectClient(await cliConfig());
       const { listLines } = await import('../lines');
-      const states = await listLines(client);
-      console.log(o.json ? JSON.stringify(states, null, 2) : formatLineList(states));
+      const lines = await listLines(client);
+      console.log(o.json ? JSON.stringify(lines, null, 2) : formatLineList(lines));
     });
 
   line

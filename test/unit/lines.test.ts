@@ -11,6 +11,7 @@ import {
   type LineScores,
   type LineState,
 } from '../../src/domain/lines';
+import { formatLineList } from '../../src/cli/line';
 
 const T0 = '2026-03-01T00:00:00.000Z';
 const T1 = '2026-03-02T00:00:00.000Z';
@@ -161,5 +162,20 @@ describe('applyRollback', () => {
     expect(() => applyRollback(emptyLine('support-bot', T0), { by: 'bo' }, T1)).toThrow(new LineRuleError('Line support-bot has no previous champion to roll back to: it has no champion yet'));
     const one = records(emptyLine('support-bot', T0), run(1, 'promoted'));
     expect(() => applyRollback(one, { by: 'bo' }, T1)).toThrow('Line support-bot has no previous champion to roll back to: its champion ft:gpt-4o-mini:support:1 is the first it had');
+  });
+});
+
+describe('tuneflow line list', () => {
+  it('shows a line no worker answered for with the reason instead of dropping it', () => {
+    const state = records(emptyLine('support-bot', T0), run(1, 'promoted'), run(2, 'rejected'));
+    const text = formatLineList([
+      { line: 'billing', state: null, error: 'No worker answered the state query on line billing within 10 s' },
+      { line: 'support-bot', state, error: null },
+    ]);
+    expect(text.split('\n').map((row) => row.split(/ {2,}/))).toEqual([
+      ['line', 'champion', 'trained on', 'promoted by', 'when', 'runs'],
+      ['billing', '(unknown: No worker answered the state query on line billing within 10 s)', '–', '–', '–', '–'],
+      ['support-bot', 'ft:gpt-4o-mini:support:1', 'sha-1', 'gate', T1, '2'],
+    ]);
   });
 });
