@@ -1,6 +1,7 @@
 import type { CheckpointSummary, ChosenModel } from './checkpoints';
 
-export type CandidateRole = 'base' | 'checkpoint' | 'final' | 'extra';
+/** `champion`: the model line's current champion, evaluated beside the run's own models. */
+export type CandidateRole = 'base' | 'checkpoint' | 'final' | 'extra' | 'champion';
 
 export interface EvalCandidate {
   model: string;
@@ -42,9 +43,28 @@ export interface EvalSummary {
   /** True when the recommended model's primary-metric CI of the difference from base lies above zero. */
   beatsBase: boolean;
   judgeModel: string | null;
-  gate: { minImprovement: number; outcome: 'promoted' | 'rejected' } | null;
+  /**
+   * promoted/rejected by the evaluation alone. `against`: what the challenger had to beat: the base, or
+   * (runs of a model line with a champion) the champion as well; absent in runs before 0.4 (the base).
+   */
+  gate: { minImprovement: number; outcome: 'promoted' | 'rejected'; against?: 'base' | 'champion'; challenger?: string | null } | null;
+  /** Runs of a line with a champion: the run's best model against the champion on the primary metric (paired). */
+  vsChampion?: ChampionComparison | null;
   /** Per-example answers and scores (JSONL): a key in the run store (an absolute path in runs from 0.2). */
   resultsPath: string;
+}
+
+export interface ChampionComparison {
+  champion: string;
+  /** The run's best fine-tuned model (checkpoint or final) by the primary metric. */
+  challenger: string;
+  /** Mean per-example difference challenger − champion, and its 95% paired-bootstrap CI. */
+  diff: number;
+  ci95: [number, number];
+  /** True when the CI lies entirely above zero. */
+  beatsChampion: boolean;
+  /** Examples both answered. */
+  paired: number;
 }
 
 /** One row of a run's metrics.jsonl: written by the job poll from metrics events, read by the report. */
@@ -78,6 +98,9 @@ export interface RunFacts {
   runKey?: string;
   status: 'succeeded' | 'promoted' | 'rejected';
   startedAt: string;
+  /** Runs from 0.4: the model line, and the decision on the run's model (by the gate, a person or the approval timeout). */
+  line?: { name: string; champion: string | null } | null;
+  decision?: RunDecision | null;
   finishedAt: string;
   baseModel: string;
   provider: { baseURL: string | null };
@@ -104,6 +127,20 @@ export interface RunFacts {
   metricsPath: string;
   /** Present when the provider had to deploy the models before they answered. */
   serving?: ServingFacts;
+}
+
+/** What became of the run's model: promoted (to the line's champion, for runs of a line) or rejected, and by whom. */
+export interface RunDecision {
+  outcome: 'promoted' | 'rejected';
+  /** The model promoted, or the challenger rejected; null when the run had no fine-tuned model to offer. */
+  model: string | null;
+  /** `gate` (the evaluation alone), `timeout` (nobody decided within the approval timeout), `person:<name>`. */
+  decidedBy: string;
+  reason: string;
+  /** Workflow time of the decision (ISO). */
+  at: string;
+  /** True when the run waited for a person (`approval: required`). */
+  approvalRequired: boolean;
 }
 
 /** What making the models answerable took and cost (Azure deployments, Together endpoints). */
@@ -140,8 +177,17 @@ export function evalCandidates(run: {
   final: string;
   extras: readonly string[];
   dedupeFinal: boolean;
+  /** The model line's champion, evaluated beside the rest (once, even when also named as an extra). */
+  champion?: string | null;
 }): EvalCandidate[] {
   const checkpoints = run.dedupeFinal ? run.checkpoints.filter((c) => c.model !== run.final) : run.checkpoints;
+  const champion = run.champion && run.champion !== run.base && run.champion !== run.final && !checkpoints.some((c) => c.model === run.champion) ? run.champion : null;
+  if (champion) {
+    return [
+      ...evalCandidates({ ...run, champion: null, extras: run.extras.filter((m) => m !== champion) }),
+      { model: champion, role: 'champion', step: null, fullValidLoss: null },
+    ];
+  }
   return [
     { model: run.base, role: 'base', step: null, fullValidLoss: null },
     ...checkpoints.map((c): EvalCandidate => ({ model: c.model, role: 'checkpoint', step: c.step, fullValidLoss: c.fullValidLoss })),

@@ -1,3 +1,6 @@
+// Signed numbers and intervals are worded the same in reports, run details and line histories.
+export { formatCi, formatSigned } from '../domain/numbers';
+
 /** Escapes text for HTML element content and attribute values (both quote kinds). */
 export function escapeHtml(text: unknown): string {
   return String(text ?? '')
@@ -22,16 +25,6 @@ export function escapeMarkdownCell(text: unknown): string {
 
 export function formatScore(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
-}
-
-export function formatSigned(value: number | null | undefined, digits = 3): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  const text = value.toFixed(digits);
-  return value > 0 ? `+${text}` : Number(text) === 0 ? text.replace('-', '') : text;
-}
-
-export function formatCi(ci: readonly [number, number] | undefined, digits = 3): string {
-  return ci ? `[${formatSigned(ci[0], digits)}, ${formatSigned(ci[1], digits)}]` : '—';
 }
 
 export function formatUsd(value: number | null | undefined): string {

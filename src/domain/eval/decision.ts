@@ -1,12 +1,13 @@
-import type { CandidateResult, CandidateRole, EvalSummary, MetricName } from '../run';
+import type { CandidateResult, CandidateRole, ChampionComparison, EvalSummary, MetricName } from '../run';
 import { TIE_EPSILON } from './compare';
 
 /**
  * Tie-break order after equal means and equal validation loss: a fine-tuned model (final or
- * checkpoint) before a --compare model, and the base last — a tie with the base is no reason to
+ * checkpoint) before a --compare model, and the base last; the line's champion first, since a
+ * challenger that only ties it is no reason to replace it — a tie with the base is no reason to
  * prefer it, but it must not beat a fine-tune it could not beat on the metric.
  */
-export const ROLE_TIE_BREAK_ORDER: Record<CandidateRole, number> = { final: 0, checkpoint: 0, extra: 1, base: 2 };
+export const ROLE_TIE_BREAK_ORDER: Record<CandidateRole, number> = { champion: -1, final: 0, checkpoint: 0, extra: 1, base: 2 };
 
 function primaryMean(candidate: CandidateResult, primary: MetricName): number {
   return candidate.metrics[primary]?.mean ?? Number.NEGATIVE_INFINITY;
@@ -52,6 +53,29 @@ export interface EvalDecision {
   gate: EvalSummary['gate'];
 }
 
+/** The run's own fine-tuned models (checkpoints and final), best first by the same order as chooseRecommended. */
+export function bestChallenger(candidates: readonly CandidateResult[], primary: MetricName): CandidateResult | null {
+  const own = candidates.filter((c) => c.role === 'checkpoint' || c.role === 'final');
+  return own.length > 0 ? chooseRecommended(own, primary) : null;
+}
+
+/**
+ * The gate of a run of a model line that has a champion: the run's best fine-tuned model must beat the
+ * base (CI above zero) and the champion (CI of the paired difference above zero) and gain at least
+ * minImprovement over the champion. Beating the base alone is not enough to replace a model in production.
+ */
+export function applyChampionGate(
+  challenger: CandidateResult | null,
+  vsChampion: ChampionComparison | null,
+  primary: MetricName,
+  minImprovement: number,
+): NonNullable<EvalSummary['gate']> {
+  const beatsBase = challenger !== null && (challenger.metrics[primary]?.ci95[0] ?? 0) > 0;
+  const reached = vsChampion !== null && vsChampion.diff >= minImprovement - TIE_EPSILON;
+  const promoted = beatsBase && vsChampion !== null && vsChampion.beatsChampion && reached;
+  return { minImprovement, outcome: promoted ? 'promoted' : 'rejected', against: 'champion', challenger: challenger?.model ?? null };
+}
+
 /**
  * recommended: best by primary mean (see chooseRecommended). beatsBase: it is not the base and the
  * 95% CI of its paired difference from the base lies entirely above zero. gate: see applyGate.
@@ -63,7 +87,7 @@ export function decideEval(
 ): EvalDecision {
   const recommended = chooseRecommended(candidates, primary);
   const summary = recommended.metrics[primary];
-  const beatsBase = recommended.role !== 'base' && summary !== undefined && summary.ci95[0] > 0;
+  const beatsBase = recommended.role !== 'base' && recommended.role !== 'champion' && summary !== undefined && summary.ci95[0] > 0;
   return {
     recommended: recommended.model,
     beatsBase,

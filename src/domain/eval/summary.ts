@@ -1,7 +1,7 @@
-import type { CandidateResult, EvalCandidate, EvalSummary, MetricName, MetricSummary } from '../run';
+import type { CandidateResult, ChampionComparison, EvalCandidate, EvalSummary, MetricName, MetricSummary } from '../run';
 import { DEFAULT_BOOTSTRAP_ITERATIONS, pairedBootstrapCi } from './bootstrap';
 import { winsTiesLosses } from './compare';
-import { decideEval } from './decision';
+import { applyChampionGate, bestChallenger, decideEval } from './decision';
 import { BASE_JUDGE_SCORE } from './judge';
 import type { BatchResultRow, CandidateAnswer } from './types';
 
@@ -32,6 +32,8 @@ export function validateCandidates(candidates: readonly EvalCandidate[]): EvalCa
   }
   const bases = candidates.filter((c) => c.role === 'base');
   if (bases.length !== 1) throw new Error(`Evaluation needs exactly one base candidate, got ${bases.length}.`);
+  const champions = candidates.filter((c) => c.role === 'champion');
+  if (champions.length > 1) throw new Error(`Evaluation takes at most one champion, got ${champions.length}.`);
   return bases[0] as EvalCandidate;
 }
 
@@ -123,6 +125,14 @@ export function summarizeResults(
   });
 
   const decision = decideEval(results, primaryMetric, options.minImprovement);
+  const champion = candidates.find((c) => c.role === 'champion');
+  let vsChampion: ChampionComparison | null = null;
+  let gate = decision.gate;
+  if (champion) {
+    const challenger = bestChallenger(results, primaryMetric);
+    if (challenger) vsChampion = compareWithChampion(rows, challenger.model, champion.model, base.model, primaryMetric, { seed: options.seed, iterations });
+    gate = applyChampionGate(challenger, vsChampion, primaryMetric, options.minImprovement ?? 0);
+  }
   return {
     examples: rows.length,
     failedExamples: rows.filter((row) => candidates.some((c) => !usable(row.answers[c.model]))).length,
@@ -133,6 +143,29 @@ export function summarizeResults(
     recommended: decision.recommended,
     beatsBase: decision.beatsBase,
     judgeModel,
-    gate: decision.gate,
+    gate,
+    ...(champion ? { vsChampion } : {}),
   };
+}
+
+/** The challenger against the champion on the primary metric, over the examples both answered. */
+function compareWithChampion(
+  rows: readonly BatchResultRow[],
+  challenger: string,
+  champion: string,
+  baseModel: string,
+  metric: MetricName,
+  boot: { seed: number; iterations: number },
+): ChampionComparison {
+  const cand: number[] = [];
+  const champ: number[] = [];
+  for (const row of rows) {
+    const a = exampleScore(row, challenger, baseModel, metric);
+    const b = exampleScore(row, champion, baseModel, metric);
+    if (a === null || b === null) continue;
+    cand.push(a);
+    champ.push(b);
+  }
+  const result = pairedBootstrapCi(cand, champ, boot);
+  return { champion, challenger, diff: result.meanDiff, ci95: result.ci, beatsChampion: result.ci[0] > 0, paired: cand.length };
 }
