@@ -1,6 +1,6 @@
 import type { createLogUpdate } from 'log-update';
 import { findPayloadKeyError } from '../codec/errors';
-import type { PipelineProgress, PipelineResult } from '../domain/pipeline';
+import { isSkipped, type PipelineOutcome, type PipelineProgress } from '../domain/pipeline';
 import type { progressQuery as ProgressQuery } from '../workflows/messages';
 import { remainingAtPace, renderRunDisplay } from './run-display';
 
@@ -17,6 +17,9 @@ export function formatProgress(p: PipelineProgress): string {
   if (p.counts.evalExamplesTotal !== null) parts.push(`eval ${p.counts.evalExamplesDone}/${p.counts.evalExamplesTotal}`);
   if (p.providerUnreachableSince) parts.push(`provider unreachable since ${p.providerUnreachableSince}${p.providerError ? ` (${p.providerError})` : ''}`);
   if (p.waitingFor) parts.push(`WAITING: ${p.waitingFor}`);
+  if (p.approval && p.stage === 'awaiting_approval') {
+    parts.push(`WAITING FOR APPROVAL until ${p.approval.deadline}: ${p.approval.recommended ?? 'name a model'} (tuneflow approve ${p.workflowId} | tuneflow reject ${p.workflowId} --reason …)`);
+  }
   return parts.join(' · ');
 }
 
@@ -25,7 +28,16 @@ function pad(s: string, n: number): string {
 }
 
 /** The end-of-run summary: job, models, chosen checkpoint, and the base-vs-fine-tuned table. */
-export function formatResult(r: PipelineResult, uiUrl?: string): string {
+export function formatResult(r: PipelineOutcome, uiUrl?: string): string {
+  if (isSkipped(r)) {
+    return [
+      `Run ${r.workflowId}: skipped`,
+      `  line           ${r.line} (champion ${r.champion.model})`,
+      `  dataset        ${r.dataset.examples} examples, sha256 ${r.dataset.sha256.slice(0, 12)}…`,
+      `  ${r.reason}`,
+      ...(uiUrl ? [`Temporal UI: ${uiUrl}`] : []),
+    ].join('\n');
+  }
   const lines = [
     `Run ${r.workflowId}: ${r.status}`,
     `  job            ${r.jobId}`,
@@ -52,7 +64,12 @@ export function formatResult(r: PipelineResult, uiUrl?: string): string {
     );
   }
   lines.push('', `Recommended: ${r.eval.recommended} — ${r.eval.beatsBase ? 'beats the base model (CI excludes zero)' : 'does not beat the base model with confidence'}`);
-  if (r.eval.gate) lines.push(`Gate (min improvement ${r.eval.gate.minImprovement}): ${r.eval.gate.outcome}`);
+  if (r.eval.vsChampion) {
+    const v = r.eval.vsChampion;
+    lines.push(`Against the champion ${v.champion}: ${v.challenger} Δ ${v.diff >= 0 ? '+' : ''}${fmt(v.diff)} [${fmt(v.ci95[0])}, ${fmt(v.ci95[1])}] on ${v.paired} examples — ${v.beatsChampion ? 'beats it' : 'does not beat it with confidence'}`);
+  }
+  if (r.eval.gate) lines.push(`Gate (min improvement ${r.eval.gate.minImprovement}${r.eval.gate.against === 'champion' ? ', against the champion' : ''}): ${r.eval.gate.outcome}`);
+  if (r.decision) lines.push(`Decision: ${r.decision.outcome}${r.decision.model ? ` ${r.decision.model}` : ''} by ${r.decision.decidedBy}${r.line ? ` on line ${r.line.name}` : ''} — ${r.decision.reason}`);
   lines.push(`Report: ${r.report.html}`, `        ${r.report.markdown}`);
   if (uiUrl) lines.push(`Temporal UI: ${uiUrl}`);
   return lines.join('\n');
@@ -63,7 +80,7 @@ type LogUpdate = ReturnType<typeof createLogUpdate>;
 type ProgressHandle = {
   workflowId: string;
   query: (q: typeof ProgressQuery) => Promise<PipelineProgress>;
-  result: () => Promise<PipelineResult>;
+  result: () => Promise<PipelineOutcome>;
 };
 
 const tick = () => new Promise((r) => setTimeout(r, 1000));
@@ -130,7 +147,7 @@ export class LiveRunDisplay {
  * Calls `observe` about every tick while the run goes on, until its result is in; `closed` tells an
  * observation that came back after the result that its output is no longer wanted.
  */
-async function whileRunning(handle: ProgressHandle, observe: (closed: () => boolean) => Promise<void>): Promise<PipelineResult> {
+async function whileRunning(handle: ProgressHandle, observe: (closed: () => boolean) => Promise<void>): Promise<PipelineOutcome> {
   let stop = false;
   const watch = (async () => {
     while (!stop) {
@@ -146,7 +163,7 @@ async function whileRunning(handle: ProgressHandle, observe: (closed: () => bool
   }
 }
 
-async function followLines(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineResult> {
+async function followLines(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineOutcome> {
   let last = '';
   try {
     return await whileRunning(handle, async (closed) => {
@@ -167,7 +184,7 @@ async function followLines(handle: ProgressHandle, progressQuery: typeof Progres
   }
 }
 
-async function followLive(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineResult> {
+async function followLive(handle: ProgressHandle, progressQuery: typeof ProgressQuery, out: NodeJS.WriteStream): Promise<PipelineOutcome> {
   const display = await LiveRunDisplay.open(out, handle.workflowId);
   try {
     return await whileRunning(handle, async () => {
@@ -195,6 +212,6 @@ export async function followRun(
   progressQuery: typeof ProgressQuery,
   out: NodeJS.WriteStream = process.stderr,
   { live = out.isTTY === true }: { live?: boolean } = {},
-): Promise<PipelineResult> {
+): Promise<PipelineOutcome> {
   return live ? followLive(handle, progressQuery, out) : followLines(handle, progressQuery, out);
 }

@@ -49,7 +49,7 @@ function row(label: string, text: string): string {
 }
 
 function stageText(stage: Stage, withServing: boolean): string {
-  const stages = workingStages(withServing);
+  const stages = workingStages(withServing, stage === 'awaiting_approval');
   const at = stages.indexOf(stage);
   return at >= 0 ? `${stage} (${at + 1} of ${stages.length})` : stage;
 }
@@ -113,6 +113,10 @@ export function renderRunDisplay({ workflowId, progress: p, note, nowMs, started
   if (p.serving) lines.push(row(p.serving.kind === 'deployment' ? 'deployments' : 'endpoints', `${p.serving.ready} of ${p.serving.total} ready${p.serving.removed > 0 ? ` · ${p.serving.removed} deleted` : ''}`));
   if (p.providerUnreachableSince) lines.push(row('! provider', `unreachable since ${p.providerUnreachableSince}${p.providerError ? ` (${p.providerError})` : ''}`));
   if (p.waitingFor) lines.push(row('! waiting', `${p.waitingFor} (then: tuneflow resume ${workflowId})`));
+  if (p.approval && p.stage === 'awaiting_approval') {
+    lines.push(row('! approval', `until ${p.approval.deadline}: ${p.approval.gate}`));
+    lines.push(row('', `tuneflow approve ${workflowId}${p.approval.recommended ? ` (promotes ${p.approval.recommended})` : ' --model <m>'} | tuneflow reject ${workflowId} --reason …`));
+  }
   if (p.error) lines.push(row('! error', p.error));
   if (note) lines.push(row('note', note));
   return lines.map((l) => fit(l, width));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ChosenModel, CheckpointSummary } from './checkpoints';
 import { LINE_NAME_PATTERN } from './lines';
 import type { Stage } from './stages';
-import type { EvalSummary, ServingFacts } from './run';
+import type { EvalSummary, RunDecision, ServingFacts } from './run';
 
 const Hyperparameters = z
   .object({
@@ -168,6 +168,19 @@ export interface PipelineProgress {
   waitingFor?: string | null;
   /** Present only when the provider must deploy models before they answer (Azure deployments, Together endpoints). */
   serving?: ServingProgress | null;
+  /** While the run waits for `tuneflow approve` / `reject` (stage awaiting_approval), what may be approved and until when. */
+  approval?: PendingApproval | null;
+}
+
+export interface PendingApproval {
+  /** The models `tuneflow approve --model` accepts: the run's checkpoints and final model. */
+  models: string[];
+  /** What approving without --model promotes. */
+  recommended: string | null;
+  /** When the run rejects by itself (ISO, workflow time). */
+  deadline: string;
+  /** The gate's verdict, which the person is asked to confirm. */
+  gate: string;
 }
 
 export interface ServingProgress {
@@ -209,4 +222,29 @@ export interface PipelineResult {
   serving?: ServingFacts;
   artifactsDir: string;
   report: { html: string; markdown: string };
+  /** Runs from 0.4: the model line and its champion when the run was evaluated. */
+  line?: { name: string; champion: string | null } | null;
+  /** Runs from 0.4: promoted or rejected, by whom and why (null when no gate applied). */
+  decision?: RunDecision | null;
+}
+
+/**
+ * A run of a model line whose dataset is the one the line's champion was trained on: it ends in stage
+ * done before anything is uploaded, with this result instead of a trained one.
+ */
+export interface SkippedRunResult {
+  workflowId: string;
+  status: 'skipped';
+  baseModel: string;
+  line: string;
+  reason: string;
+  dataset: { path: string; sha256: string; examples: number };
+  champion: { model: string; workflowId: string | null };
+}
+
+/** What a pipeline run returns. */
+export type PipelineOutcome = PipelineResult | SkippedRunResult;
+
+export function isSkipped(result: PipelineOutcome): result is SkippedRunResult {
+  return result.status === 'skipped';
 }

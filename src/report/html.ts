@@ -12,7 +12,7 @@ import {
   truncateText,
 } from './format';
 import { ciChartSvg, lossChartSvg } from './svg';
-import { decisionSentences, METRIC_LABELS, roleLabel } from './text';
+import { decisionSentences, lineSentences, METRIC_LABELS, roleLabel } from './text';
 
 const CSS = `
 :root { --ink:#1f2430; --muted:#5d6577; --line:#e3e6ec; --soft:#f5f6f8; --accent:#3b6fd8; --good:#138a4f; --bad:#c2372f; --warn:#a86300; }
@@ -109,11 +109,12 @@ function decisionSection(data: ReportData): string {
   const rec = ev.candidates.find((c) => c.model === ev.recommended);
   const primary = rec?.metrics[ev.primaryMetric];
   const text = decisionSentences(data.facts);
+  const lines = lineSentences(data.facts);
   const gate = ev.gate
     ? `<span class="badge ${ev.gate.outcome}">${ev.gate.outcome}</span>`
     : '<span class="badge neutral">no gate</span>';
   const gateNote = ev.gate
-    ? `needs beats-base and Δ ${h(METRIC_LABELS[ev.primaryMetric])} ≥ ${h(formatSigned(ev.gate.minImprovement))}`
+    ? `needs beats-base${ev.gate.against === 'champion' ? ', beats-champion' : ''} and Δ ${h(METRIC_LABELS[ev.primaryMetric])} ≥ ${h(formatSigned(ev.gate.minImprovement))}${ev.gate.against === 'champion' ? ' over the champion' : ''}`
     : 'set --min-improvement to promote or reject automatically';
   return `<section class="card" id="decision"><h2>Decision</h2>
 <p class="lede">${h(text.headline)}</p>
@@ -121,6 +122,8 @@ function decisionSection(data: ReportData): string {
 <div class="tile"><div class="label">Recommended model</div><div class="value">${modelCell(ev.recommended)}</div><div class="note">${h(rec ? roleLabel(rec) : '')}${primary ? ` · ${h(METRIC_LABELS[ev.primaryMetric])} ${h(formatScore(primary.mean))}` : ''}</div></div>
 <div class="tile" id="beats-base"><div class="label">Beats the base model</div><div class="value"><span class="badge ${ev.beatsBase ? 'yes' : 'no'}">${ev.beatsBase ? 'yes' : 'no'}</span></div><div class="note">${h(text.beatsBase)}</div></div>
 <div class="tile" id="gate"><div class="label">Gate</div><div class="value">${gate}</div><div class="note">${gateNote}</div></div>
+${lines.champion ? `<div class="tile" id="champion"><div class="label">Against the champion</div><div class="value"><span class="badge ${ev.vsChampion?.beatsChampion ? 'yes' : 'no'}">${ev.vsChampion ? (ev.vsChampion.beatsChampion ? 'beats it' : 'does not beat it') : 'no champion'}</span></div><div class="note">${h(lines.champion)}</div></div>` : ''}
+${lines.decision ? `<div class="tile" id="decided"><div class="label">Decided</div><div class="value"><span class="badge ${data.facts.decision?.outcome ?? 'neutral'}">${h(data.facts.decision?.outcome ?? '')}</span></div><div class="note">${h(lines.decision)}</div></div>` : ''}
 </div>
 <p class="caption">${h(text.method)}</p>
 </section>`;

@@ -10,7 +10,7 @@ import {
   formatUsd,
   truncateText,
 } from './format';
-import { decisionSentences, METRIC_LABELS, roleLabel } from './text';
+import { decisionSentences, lineSentences, METRIC_LABELS, roleLabel } from './text';
 
 function formatSeconds(seconds: number): string {
   return seconds < 90 ? `${seconds.toFixed(0)} s` : `${(seconds / 60).toFixed(1)} min`;
@@ -30,6 +30,7 @@ export function renderReportMarkdown(data: ReportData): string {
   const d = facts.dataset;
   const label = METRIC_LABELS[ev.primaryMetric];
   const text = decisionSentences(facts);
+  const lines = lineSentences(facts);
   const out: string[] = [];
 
   out.push(`# tuneflow run report: ${md(facts.workflowId)}`, '');
@@ -43,7 +44,9 @@ export function renderReportMarkdown(data: ReportData): string {
       [
         ['Recommended model', code(ev.recommended)],
         ['Beats the base model', `${ev.beatsBase ? '**yes**' : '**no**'}: ${md(text.beatsBase)}`],
-        ['Gate', ev.gate ? `**${ev.gate.outcome}** (min improvement ${md(formatSigned(ev.gate.minImprovement))})` : 'not set'],
+        ['Gate', ev.gate ? `**${ev.gate.outcome}** (min improvement ${md(formatSigned(ev.gate.minImprovement))}${ev.gate.against === 'champion' ? ', against the champion' : ''})` : 'not set'],
+        ...(lines.champion ? [['Champion', md(lines.champion)]] : []),
+        ...(lines.decision ? [['Decided', md(lines.decision)]] : []),
       ],
     ),
     '',
