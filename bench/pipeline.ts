@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     const stats = (await (await fetch(`${admin}/stats`)).json()) as { requests: Record<string, number>; created: { files: number; jobs: number } };
 
     console.log('');
-    console.log(`dataset: ${(bytes / 1e6).toFixed(1)} MB, ${examples ?? (result ? result.dataset.train.examples + result.dataset.valid.examples : '?')} examples${examples === null ? '' : ' written'}`);
+    console.log(`dataset: ${(bytes / 1e6).toFixed(1)} MB, ${examples ?? (result && 'train' in result.dataset ? result.dataset.train.examples + result.dataset.valid.examples : '?')} examples${examples === null ? '' : ' written'}`);
     console.log('time per stage:');
     for (let i = 0; i + 1 < working.length; i++) {
       const s = working[i] as { stage: string; at: number };

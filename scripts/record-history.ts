@@ -24,6 +24,8 @@ import { startPipeline } from '../src/starter';
 import { findTemporalCli } from '../src/temporal/cli';
 import { resumeRun } from '../src/cli/resume';
 import { progressQuery } from '../src/workflows';
+import { approveUpdate } from '../src/workflows/messages';
+import { lineWorkflowId } from '../src/domain/lines';
 
 // A recognisable key, so the replay test can prove that secrets never reach history.
 const RECORDING_API_KEY = 'sk-golden-recording-secret';
@@ -159,6 +161,45 @@ const SCENARIOS: Record<string, Scenario> = {
       const type = err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
       if (type !== 'FineTuningJobFailed') throw new Error(`failed-job: the run did not fail with the job: ${String(err)}`);
       return [{ file: 'failed-job', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  'line-champion': {
+    // From 0.4: the first run of a line becomes its champion (line workflow kept too); a second run on the same data is skipped.
+    files: ['line-promoted', 'line-skipped', 'line-entity'],
+    async run(stack, workflowId) {
+      const line = 'golden-line';
+      const first = await startPipeline(stack.client, stack.config, { ...INPUT, line }, { workflowId });
+      await first.result();
+      const second = await startPipeline(stack.client, stack.config, { ...INPUT, line }, { workflowId: `${workflowId}-again` });
+      const outcome = await second.result();
+      if (outcome.status !== 'skipped') throw new Error(`line-champion: the second run was not skipped but ${outcome.status}`);
+      const entity = await stack.client.workflow.getHandle(lineWorkflowId(line)).describe();
+      return [
+        { file: 'line-promoted', workflowId, runId: first.firstExecutionRunId },
+        { file: 'line-skipped', workflowId: `${workflowId}-again`, runId: second.firstExecutionRunId },
+        { file: 'line-entity', workflowId: entity.workflowId, runId: entity.runId },
+      ];
+    },
+  },
+  'approval-approved': {
+    // A run that requires approval waits after evaluation; a person's update promotes it.
+    files: ['approval-approved'],
+    async run(stack, workflowId) {
+      const handle = await startPipeline(stack.client, stack.config, { ...INPUT, line: 'golden-approval', approval: 'required' }, { workflowId });
+      await waitFor(stack, workflowId, (p) => p.stage === 'awaiting_approval');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'golden-recorder', reason: 'recorded' }] });
+      await handle.result();
+      return [{ file: 'approval-approved', workflowId, runId: handle.firstExecutionRunId }];
+    },
+  },
+  'approval-timeout': {
+    // Nobody answers: the run rejects by itself at the approval timeout.
+    files: ['approval-timeout'],
+    async run(stack, workflowId) {
+      const handle = await startPipeline(stack.client, stack.config, { ...INPUT, approval: 'required', approvalTimeoutSeconds: 2 }, { workflowId });
+      const outcome = await handle.result();
+      if (outcome.status !== 'rejected') throw new Error(`approval-timeout: the run was not rejected but ${outcome.status}`);
+      return [{ file: 'approval-timeout', workflowId, runId: handle.firstExecutionRunId }];
     },
   },
   'no-search-attributes': {

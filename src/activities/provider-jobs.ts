@@ -65,6 +65,10 @@ export interface JobPoll {
   latest: LatestMetrics;
   /** Set when the provider could not be asked (unreachable, or refusing the key); the other fields then say nothing. */
   trouble?: JobTrouble;
+  /** Seconds until the next poll, by the polling rule (job status, estimated finish, webhooks); absent before 0.4. */
+  nextPollSeconds?: number;
+  /** True when the worker is told a webhook receiver signals runs (the poll is then only the safety net). */
+  webhooks?: boolean;
 }
 
 export { JOB_METADATA_KEYS };

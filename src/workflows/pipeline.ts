@@ -11,8 +11,10 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,21 +23,26 @@ import type { JobPoll } from '../activities/provider-jobs';
 import type { ServingReport, ServingRequest } from '../activities/serving';
 import { pickBestCheckpoint, type CheckpointSummary, type ChosenModel } from '../domain/checkpoints';
 import type { SplitManifest } from '../domain/dataset';
+import type { Champion } from '../domain/lines';
 import {
   InvalidPipelineInputError,
   readPipelineInputLeniently,
   type PipelineInput,
+  type PipelineOutcome,
   type PipelineProgress,
   type PipelineResult,
   type ResolvedPipelineInput,
+  type SkippedRunResult,
   type UploadedFile,
 } from '../domain/pipeline';
+import { approvableModels, challengerOf, gateDecision, gateReason, lineScores } from '../domain/promotion';
 import { KEY_REFUSAL_TYPES, unreachableBackoffSeconds } from '../domain/provider-trouble';
-import { evalCandidates, hostingCost, runArtifactsKey, type EvalCandidate, type EvalSummary, type RunFacts, type ServingFacts } from '../domain/run';
-import { JOB_ID_KEY, STAGE_KEY } from '../domain/search-attributes';
+import { currentDetails, humanDuration, pollSummary, pollWaitSummary } from '../domain/run-details';
+import { evalCandidates, hostingCost, runArtifactsKey, type EvalCandidate, type EvalSummary, type RunDecision, type RunFacts, type ServingFacts } from '../domain/run';
+import { FINE_TUNED_MODEL_KEY, JOB_ID_KEY, LINE_KEY, OUTCOME_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
 import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
-import { evalProgressSignal, progressQuery, resumeSignal } from './messages';
+import { approveUpdate, evalProgressSignal, jobEventSignal, progressQuery, rejectUpdate, resumeSignal, type DecisionAck } from './messages';
 import { reportStage } from './sinks';
 
 export { progressQuery, resumeSignal } from './messages';
@@ -53,6 +60,14 @@ export const DURABILITY_PATCH = 'tuneflow-0.2-durability';
  * afterwards (stage `cleaning_up`), also when evaluation fails or the run is cancelled.
  */
 export const PROVIDERS_PATCH = 'tuneflow-0.3-providers';
+
+/**
+ * The 0.4 shape: model lines (skip a dataset the champion was trained on, the champion evaluated beside
+ * the run's models, the decision recorded on the line), approval by a person, polls that a webhook's
+ * jobEvent signal cuts short and whose pace adapts to the job, and search attributes and memo kept on
+ * every run. Runs started before it replay as they were recorded.
+ */
+export const LINES_PATCH = 'tuneflow-0.4-lines';
 
 /** How long the run waits for the provider to make its models answerable before it gives up (and cleans up). */
 const SERVING_DEADLINE_MS = 6 * 60 * 60 * 1000;
@@ -100,6 +115,11 @@ const reportActivities = proxyActivities<Activities>({
   heartbeatTimeout: '30 seconds',
   retry: { ...retry, maximumAttempts: 10 },
 });
+// The line's entity workflow answers through Temporal; retried until it does (the line's state is not optional).
+const lineActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry,
+});
 
 /** What a run carries across continue-as-new while it follows a long job. */
 export interface TrainingCarry {
@@ -145,7 +165,13 @@ interface RunContext {
   runId: string;
   runKey: string;
   v2: boolean;
+  /** The 0.4 shape (LINES_PATCH). */
+  v4: boolean;
   progress: PipelineProgress;
+  /** Shows the progress in the Temporal UI's current details (0.4 runs). */
+  showDetails(): void;
+  /** True once a webhook said something about the job since the last poll. */
+  jobEventArrived: boolean;
   enter(stage: Stage): void;
   tagged: boolean;
   /** True from the moment a create call may have reached the provider. */
@@ -160,12 +186,13 @@ interface RunContext {
  * The whole fine-tuning run as one durable workflow. It holds only references and aggregates:
  * paths, hashes, file and job ids, counts, losses. Every side effect is an activity.
  */
-export async function fineTunePipeline(rawInput: PipelineInput, carry?: TrainingCarry): Promise<PipelineResult> {
+export async function fineTunePipeline(rawInput: PipelineInput, carry?: TrainingCarry): Promise<PipelineOutcome> {
   const input = readOrRefuse(rawInput);
   const info = workflowInfo();
   const workflowId = info.workflowId;
   const runId = info.firstExecutionRunId;
   const v2 = patched(DURABILITY_PATCH);
+  const v4 = v2 && patched(LINES_PATCH);
   const runKey = carry ? (carry.runKey ?? workflowId) : v2 ? runArtifactsKey(workflowId, runId) : workflowId;
 
   const progress: PipelineProgress = { ...freshProgress(workflowId), ...carry?.progress };
@@ -180,7 +207,8 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     else log.info('resume signal ignored: the run is not waiting for a person', { workflowId, stage: progress.stage });
   });
 
-  const tagged = info.typedSearchAttributes.get(STAGE_KEY) !== undefined;
+  // 0.4 workers refuse to start unless the attributes are registered: every 0.4 run keeps them, however it was started.
+  const tagged = v4 || info.typedSearchAttributes.get(STAGE_KEY) !== undefined;
   // A run continued as new was already counted in its stage by the execution before.
   let reportedStage: Stage | null = carry ? progress.stage : null;
   const run: RunContext = {
@@ -190,8 +218,13 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     runId,
     runKey,
     v2,
+    v4,
     progress,
     tagged,
+    jobEventArrived: false,
+    showDetails() {
+      if (v4) setCurrentDetails(currentDetails(progress, workflowNowMs(), { line: input.line, approvalHint: approvalHint(workflowId, progress) }));
+    },
     jobRequested: carry !== undefined,
     servingSinceMs: null,
     enter(stage) {
@@ -201,19 +234,34 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
       reportedStage = stage;
       // Only runs started with the attributes set may upsert them: an unregistered attribute would stall the run.
       if (tagged) upsertSearchAttributes([{ key: STAGE_KEY, value: stage }]);
+      this.showDetails();
     },
     async waitForPerson(why) {
       progress.waitingFor = `${why} Fix the key or its access, then run \`tuneflow resume ${workflowId}\`.`;
       log.warn('waiting for a person', { workflowId, stage: progress.stage });
       resumeRequested = false;
+      run.showDetails();
       await condition(() => resumeRequested);
       progress.waitingFor = null;
     },
   };
+  setHandler(jobEventSignal, (event) => {
+    // Only a poll decides anything: the signal just brings the next one forward while the run follows its job.
+    if (progress.stage === 'training' && (progress.jobId === null || event.jobId === progress.jobId)) run.jobEventArrived = true;
+    else log.info('job event ignored', { workflowId, jobId: event.jobId, type: event.type, stage: progress.stage });
+  });
+  const approval = approvalDesk(run);
+  if (v4 && !carry) {
+    // Runs started without them (another service, an old schedule) get the attributes a person filters by.
+    upsertSearchAttributes([{ key: STAGE_KEY, value: progress.stage }, ...(input.line ? [{ key: LINE_KEY, value: input.line }] : [])]);
+  }
 
   try {
     const trained = carry ?? (await prepareAndStartJob(run));
-    return await followTrainAndEvaluate(run, trained);
+    if ('skipped' in trained) return finishSkipped(run, trained.skipped);
+    const result = await followTrainAndEvaluate(run, trained, approval);
+    markOutcome(run, result.status, result);
+    return result;
   } catch (err) {
     if (err instanceof ContinueAsNew) {
       // Runs before 0.2 marked the stage failed on the way out (a stray upsert their histories hold).
@@ -225,6 +273,7 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
       await CancellationScope.nonCancellable(() => (v2 ? stopProviderJob(run) : legacyCancelJob(run)));
       await cleanUpServing(run);
       run.enter('cancelled');
+      markOutcome(run, 'cancelled');
       throw err;
     }
     const failure = rootFailure(err);
@@ -233,8 +282,111 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     if (v2) await CancellationScope.nonCancellable(() => stopProviderJob(run));
     await cleanUpServing(run);
     run.enter('failed');
+    markOutcome(run, 'failed');
     throw failure;
   }
+}
+
+/** The outcome search attribute, the fine-tuned model and the memo a person reads in the UI's list and run page (0.4 runs). */
+function markOutcome(run: RunContext, outcome: string, result?: PipelineResult): void {
+  if (!run.v4) return;
+  const model = result?.fineTunedModel ?? run.progress.fineTunedModel;
+  upsertSearchAttributes([{ key: OUTCOME_KEY, value: outcome }, ...(model ? [{ key: FINE_TUNED_MODEL_KEY, value: model }] : [])]);
+  upsertMemo({
+    outcome,
+    fineTunedModel: model ?? null,
+    ...(result ? { report: { html: result.report.html, markdown: result.report.markdown, command: `tuneflow report ${run.workflowId}` } } : {}),
+    ...(result?.decision ? { decision: result.decision } : {}),
+  });
+  run.showDetails();
+}
+
+/** The line's champion was trained on this very dataset: nothing is uploaded or paid, and the run says so. */
+async function finishSkipped(run: RunContext, skipped: SkippedRunResult): Promise<SkippedRunResult> {
+  await lineActivities.recordLineRun({
+    line: skipped.line,
+    at: new Date(workflowNowMs()).toISOString(),
+    workflowId: run.workflowId,
+    runId: run.runId,
+    model: null,
+    datasetSha256: skipped.dataset.sha256,
+    outcome: 'skipped',
+    decidedBy: 'gate',
+    reason: skipped.reason,
+    scores: null,
+  });
+  run.progress.error = null;
+  run.enter('done');
+  upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'skipped' }]);
+  upsertMemo({ outcome: 'skipped', skipped: skipped.reason });
+  setCurrentDetails(`**Skipped** · line \`${skipped.line}\`\n\n${skipped.reason}`);
+  return skipped;
+}
+
+function approvalHint(workflowId: string, progress: PipelineProgress): string | null {
+  const a = progress.approval;
+  if (!a || progress.stage !== 'awaiting_approval') return null;
+  return (
+    `**Waiting for approval until ${a.deadline}.** ${a.gate}.\n\n` +
+    `Approve: \`tuneflow approve ${workflowId}\`${a.recommended ? ` (promotes \`${a.recommended}\`; another: \`--model <one of ${a.models.join(', ')}>\`)` : ''}; ` +
+    `reject: \`tuneflow reject ${workflowId} --reason …\`. Without an answer the run rejects by itself.`
+  );
+}
+
+/** A person's decision, taken by the approve and reject updates while (and only while) the run waits for it. */
+interface ApprovalDesk {
+  /** Waits for a person until the timeout; null when nobody answered. */
+  wait(timeoutSeconds: number): Promise<RunDecision | null>;
+}
+
+function approvalDesk(run: RunContext): ApprovalDesk {
+  const { progress, workflowId } = run;
+  let decision: RunDecision | null = null;
+  const waiting = () => progress.stage === 'awaiting_approval' && progress.approval !== null && progress.approval !== undefined && decision === null;
+  const refuseUnlessWaiting = () => {
+    if (!waiting()) throw new Error(`Run ${workflowId} is not waiting for approval (stage ${progress.stage}); only a run with --approval required that passed its gate waits for one.`);
+  };
+  const ack = (d: RunDecision): DecisionAck => ({ workflowId, outcome: d.outcome, model: d.model });
+  const now = () => new Date(workflowNowMs()).toISOString();
+  setHandler(
+    approveUpdate,
+    (req) => {
+      const model = req.model ?? progress.approval?.recommended ?? null;
+      decision = { outcome: 'promoted', model, decidedBy: `person:${req.by}`, reason: req.reason ?? 'approved', at: now(), approvalRequired: true };
+      return ack(decision);
+    },
+    {
+      validator: (req) => {
+        refuseUnlessWaiting();
+        if (!req.by || typeof req.by !== 'string') throw new Error('approve needs `by`: who approves.');
+        const models = progress.approval?.models ?? [];
+        if (req.model !== undefined && !models.includes(req.model)) {
+          throw new Error(`${req.model} is not a candidate of run ${workflowId}; approve one of: ${models.join(', ')}.`);
+        }
+        if (req.model === undefined && !progress.approval?.recommended) throw new Error(`Run ${workflowId} recommends none of its own models; name one with --model (${models.join(', ')}).`);
+      },
+    },
+  );
+  setHandler(
+    rejectUpdate,
+    (req) => {
+      decision = { outcome: 'rejected', model: progress.approval?.recommended ?? null, decidedBy: `person:${req.by}`, reason: req.reason, at: now(), approvalRequired: true };
+      return ack(decision);
+    },
+    {
+      validator: (req) => {
+        refuseUnlessWaiting();
+        if (!req.by || typeof req.by !== 'string') throw new Error('reject needs `by`: who rejects.');
+        if (!req.reason || typeof req.reason !== 'string') throw new Error('reject needs a reason (--reason).');
+      },
+    },
+  );
+  return {
+    async wait(timeoutSeconds) {
+      const answered = await condition(() => decision !== null, timeoutSeconds * 1000, { summary: `wait up to ${humanDuration(timeoutSeconds)} for approve or reject` });
+      return answered ? decision : null;
+    },
+  };
 }
 
 /** A bad input from a schedule or another service fails the run with the reason, instead of retrying the task forever. */
@@ -296,7 +448,7 @@ function whole<T>(run: RunContext, fn: () => Promise<T>): Promise<T> {
   return run.v2 ? CancellationScope.nonCancellable(fn) : fn();
 }
 
-async function prepareAndStartJob(run: RunContext): Promise<TrainingCarry> {
+async function prepareAndStartJob(run: RunContext): Promise<TrainingCarry | { skipped: SkippedRunResult }> {
   const { input, workflowId, runId, runKey, progress } = run;
   const startedAt = workflowInfo().startTime.toISOString();
   run.enter('validating');
@@ -315,6 +467,23 @@ async function prepareAndStartJob(run: RunContext): Promise<TrainingCarry> {
   if (validation.failureMessage !== null) {
     // Nothing has left the machine yet, and no retry can make this dataset valid.
     throw ApplicationFailure.create({ message: validation.failureMessage, type: 'InvalidDataset', nonRetryable: true, details: [validation.errorCounts] });
+  }
+  if (run.v4 && input.line) {
+    // Retraining the champion's own data pays again for the same model: a scheduled run on unchanged data stops here.
+    const champion = await lineActivities.lineChampion({ line: input.line });
+    if (champion && champion.datasetSha256 === validation.sha256) {
+      return {
+        skipped: {
+          workflowId,
+          status: 'skipped',
+          baseModel: input.model,
+          line: input.line,
+          reason: `Skipped: the dataset (sha256 ${validation.sha256.slice(0, 12)}…) is the one line ${input.line}'s champion ${champion.model} was trained on${champion.workflowId ? ` (run ${champion.workflowId})` : ''}; nothing was uploaded or paid.`,
+          dataset: { path: input.datasetPath, sha256: validation.sha256, examples: validation.examples },
+          champion: { model: champion.model, workflowId: champion.workflowId },
+        },
+      };
+    }
   }
 
   run.enter('splitting');
@@ -374,7 +543,9 @@ async function followJob(run: RunContext, trained: TrainingCarry): Promise<JobPo
   const carryOn = () => continueAsNew<typeof fineTunePipeline>(input, { ...trained, lastEventId, progress, runKey: run.runKey });
   const historyFull = () => workflowInfo().continueAsNewSuggested || (input.continueAsNewAfterPolls !== undefined && pollsThisRun >= input.continueAsNewAfterPolls);
   for (;;) {
-    const poll = await pollActivities.pollFineTuningJob({ runId: run.runKey, jobId: trained.jobId, lastEventId });
+    const pollArgs = { runId: run.runKey, jobId: trained.jobId, lastEventId, ...(run.v4 ? { baseSeconds: input.pollIntervalSeconds } : {}) };
+    run.jobEventArrived = false;
+    const poll = await pollActivities.pollFineTuningJob.executeWithOptions({ summary: pollSummary(trained.jobId, progress.jobStatus, progress.latest.step) }, [pollArgs]);
     progress.counts.polls += 1;
     pollsThisRun += 1;
     if (poll.trouble?.kind === 'refused') {
@@ -400,9 +571,16 @@ async function followJob(run: RunContext, trained: TrainingCarry): Promise<JobPo
       const value = poll.latest[k];
       if (value !== null && value !== undefined) progress.latest[k] = value;
     }
+    run.showDetails();
     if (isTerminalJobStatus(poll.status)) return poll;
     if (!run.v2 && historyFull()) await carryOn();
-    await sleep(`${input.pollIntervalSeconds} seconds`);
+    if (run.v4) {
+      // The pace the poll advises (job status, estimated finish, webhooks configured); a webhook's signal cuts the wait short.
+      const seconds = Math.max(input.pollIntervalSeconds, poll.nextPollSeconds ?? input.pollIntervalSeconds);
+      await condition(() => run.jobEventArrived, seconds * 1000, { summary: pollWaitSummary(seconds, poll.webhooks ?? false) });
+    } else {
+      await sleep(`${input.pollIntervalSeconds} seconds`);
+    }
     if (run.v2 && historyFull()) await carryOn();
   }
 }
@@ -425,7 +603,7 @@ async function deployForEvaluation(
   const request: ServingRequest = {
     runKey: run.runKey,
     tags: { workflowId: run.workflowId, runId: run.runId, fingerprint: null },
-    models: distinct(candidates.filter((c) => c.role === 'checkpoint' || c.role === 'final').map((c) => c.model)),
+    models: distinct(candidates.filter((c) => c.role === 'checkpoint' || c.role === 'final' || c.role === 'champion').map((c) => c.model)),
     baseModels: distinct(candidates.filter((c) => c.role === 'base' || c.role === 'extra').map((c) => c.model)),
   };
   const serving = { kind, total: request.models.length, ready: 0, removed: 0 };
@@ -504,6 +682,8 @@ async function cleanUpServing(run: RunContext): Promise<Pick<ServingFacts, 'remo
 
 async function evaluate(run: RunContext, trained: TrainingCarry, candidates: EvalCandidate[]): Promise<EvalSummary> {
   const { input, progress } = run;
+  // A run of a line, or one a person must approve, always has a gate: by default any established gain.
+  const gated = run.v4 && (input.line !== undefined || input.approval === 'required');
   const evaluation: EvaluationInput = {
     runKey: run.runKey,
     sourcePath: input.eval.evalFile ?? trained.split.valid.path,
@@ -514,7 +694,7 @@ async function evaluate(run: RunContext, trained: TrainingCarry, candidates: Eva
     judgeModel: input.eval.judgeModel,
     maxTokens: input.eval.maxTokens,
     concurrency: input.eval.concurrency,
-    minImprovement: input.eval.minImprovement,
+    minImprovement: input.eval.minImprovement ?? (gated ? 0 : undefined),
     batchesPerRun: input.eval.batchesPerWorkflowRun,
   };
   if (!run.v2) {
@@ -530,7 +710,7 @@ async function evaluate(run: RunContext, trained: TrainingCarry, candidates: Eva
   return out.summary;
 }
 
-async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): Promise<PipelineResult> {
+async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry, approval: ApprovalDesk): Promise<PipelineResult> {
   const { input, workflowId, progress } = run;
   run.enter('training');
   const poll = await followJob(run, trained);
@@ -544,6 +724,7 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
     });
   }
   progress.fineTunedModel = poll.fineTunedModel;
+  if (run.v4) upsertSearchAttributes([{ key: FINE_TUNED_MODEL_KEY, value: poll.fineTunedModel }]);
 
   run.enter('selecting_checkpoint');
   const checkpoints: CheckpointSummary[] = await checkpointActivities.listJobCheckpoints({ jobId: trained.jobId });
@@ -552,7 +733,9 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
   const profile = v3 ? await checkpointActivities.describeProvider() : { kind: null, checkpointsHaveLoss: true };
   const chosen: ChosenModel = pickBestCheckpoint(checkpoints, poll.fineTunedModel, { providerReportsLoss: profile.checkpointsHaveLoss });
 
-  let candidates = evalCandidates({ base: input.model, checkpoints, final: poll.fineTunedModel, extras: input.eval.compare, dedupeFinal: v3 });
+  // Read now, not at the start: training may take hours, and the run must face the champion in production today.
+  const champion: Champion | null = run.v4 && input.line ? await lineActivities.lineChampion({ line: input.line }) : null;
+  let candidates = evalCandidates({ base: input.model, checkpoints, final: poll.fineTunedModel, extras: input.eval.compare, dedupeFinal: v3, champion: champion?.model ?? null });
   let serving: ServingFacts | null = null;
   if (profile.kind !== null) {
     const deployed = await deployForEvaluation(run, profile.kind, candidates);
@@ -564,8 +747,26 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
   const evalSummary = await evaluate(run, trained, candidates);
   if (serving) serving = hostingCost({ ...serving, ...(await cleanUpServing(run)) });
 
+  let decision: RunDecision | null = null;
+  if (run.v4) decision = await decide(run, evalSummary, approval);
+  if (run.v4 && input.line) {
+    const model = decision?.model ?? challengerOf(evalSummary);
+    await lineActivities.recordLineRun({
+      line: input.line,
+      at: decision?.at ?? new Date(workflowNowMs()).toISOString(),
+      workflowId,
+      runId: run.runId,
+      model,
+      datasetSha256: trained.sha256,
+      outcome: decision?.outcome ?? 'rejected',
+      decidedBy: decision?.decidedBy ?? 'gate',
+      reason: decision?.reason ?? gateReason(evalSummary),
+      scores: lineScores(evalSummary, model),
+    });
+  }
+
   run.enter('reporting');
-  const status = evalSummary.gate ? evalSummary.gate.outcome : 'succeeded';
+  const status = decision ? decision.outcome : evalSummary.gate ? evalSummary.gate.outcome : 'succeeded';
   const facts: RunFacts = {
     workflowId,
     ...(run.v2 ? { runKey: run.runKey } : {}),
@@ -590,6 +791,7 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
     eval: evalSummary,
     metricsPath: 'metrics.jsonl',
     ...(serving ? { serving } : {}),
+    ...(run.v4 ? { line: input.line ? { name: input.line, champion: champion?.model ?? null } : null, decision } : {}),
   };
   const report = await reportActivities.writeRunReport({ facts });
 
@@ -620,6 +822,32 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry): 
     ...(serving ? { serving } : {}),
     artifactsDir: report.runDir,
     report: { html: report.html, markdown: report.markdown },
+    ...(run.v4 ? { line: facts.line ?? null, decision } : {}),
+  };
+}
+
+/**
+ * The gate's verdict, confirmed by a person when the run requires approval: a run that failed its gate
+ * is rejected without asking anyone; one that passed waits, and rejects by itself at the timeout.
+ */
+async function decide(run: RunContext, summary: EvalSummary, approval: ApprovalDesk): Promise<RunDecision | null> {
+  const { input, progress } = run;
+  const required = input.approval === 'required';
+  const verdict = gateDecision(summary, new Date(workflowNowMs()).toISOString(), required);
+  if (!required || !verdict || verdict.outcome === 'rejected') return verdict;
+  const deadlineMs = workflowNowMs() + input.approvalTimeoutSeconds * 1000;
+  progress.approval = { models: approvableModels(summary), recommended: verdict.model, deadline: new Date(deadlineMs).toISOString(), gate: verdict.reason };
+  run.enter('awaiting_approval');
+  const answer = await approval.wait(input.approvalTimeoutSeconds);
+  progress.approval = null;
+  if (answer) return answer;
+  return {
+    outcome: 'rejected',
+    model: verdict.model,
+    decidedBy: 'timeout',
+    reason: `nobody approved or rejected within ${humanDuration(input.approvalTimeoutSeconds)}; the gate had said: ${verdict.reason}`,
+    at: new Date(workflowNowMs()).toISOString(),
+    approvalRequired: true,
   };
 }
 

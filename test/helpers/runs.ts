@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { PipelineProgress } from '../../src/domain/pipeline';
+import { isSkipped, type PipelineOutcome, type PipelineProgress, type PipelineResult } from '../../src/domain/pipeline';
 import { progressQuery } from '../../src/workflows';
 
 /** Polls a run's progress query until `reached` holds; a run without a worker yet simply has no answer. */
@@ -16,4 +16,10 @@ export async function waitForProgress(client: Client, workflowId: string, reache
 
 export function waitForStage(client: Client, workflowId: string, stage: PipelineProgress['stage'], timeoutMs = 60_000): Promise<PipelineProgress> {
   return waitForProgress(client, workflowId, (p) => p.stage === stage, timeoutMs);
+}
+
+/** The result of a run that trained: a skipped run (its line's champion has this data) fails the test here. */
+export function trained(outcome: PipelineOutcome): PipelineResult {
+  if (isSkipped(outcome)) throw new Error(`run ${outcome.workflowId} was skipped: ${outcome.reason}`);
+  return outcome;
 }

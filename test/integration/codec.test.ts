@@ -21,6 +21,7 @@ import { freePort } from '../../src/temporal/dev-server';
 import { localTemporalSettings } from '../../src/temporal/settings';
 import { createWorker } from '../../src/worker';
 import { runTuneflow, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, tuneflowEnv, workflowBundle, type Backend } from '../helpers/stack';
+import { trained } from '../helpers/runs';
 
 const execFileP = promisify(execFile);
 const MODEL = 'gpt-4o-mini-2024-07-18';
@@ -102,7 +103,7 @@ describe('encrypted payloads', () => {
 
     const handle = await startPipeline(client, config, { datasetPath: SAMPLE_DATASET, model: MODEL, pollIntervalSeconds: 1, eval: SMALL_EVAL });
     workflowId = handle.workflowId;
-    result = await worker.runUntil(handle.result());
+    result = trained(await worker.runUntil(handle.result()));
   }, 300_000);
 
   afterAll(async () => {

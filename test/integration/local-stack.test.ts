@@ -8,6 +8,7 @@ import { loadConfig, storageSettings } from '../../src/config';
 import { startPipeline } from '../../src/starter';
 import { openStorage } from '../../src/store';
 import { SAMPLE_DATASET, silentLogger } from '../helpers/stack';
+import { trained } from '../helpers/runs';
 
 describe('the local stack behind tuneflow dev', () => {
   it('uses and prints the local key, never the real OPENAI_API_KEY from the environment, and reads data under the current directory by default', async () => {
@@ -53,7 +54,7 @@ describe('the local stack behind tuneflow dev', () => {
         AWS_REGION: s3.region,
       });
       const handle = await startPipeline(stack.client, stack.config, { datasetPath: SAMPLE_DATASET, model: 'gpt-4o-mini-2024-07-18', pollIntervalSeconds: 1, eval: { maxExamples: 8 } });
-      const result = await handle.result();
+      const result = trained(await handle.result());
       const runKey = `${handle.workflowId}/${handle.firstExecutionRunId}`;
       expect(result.artifactsDir).toBe(`s3://tuneflow/runs/${runKey}`);
       // Another shell with only the printed exports finds the run's files.

@@ -10,7 +10,7 @@ import { validationFailureMessage } from '../../src/domain/dataset';
 import type { PipelineInput, PipelineResult } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { waitForStage } from '../helpers/runs';
+import { trained, waitForStage } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -30,7 +30,7 @@ async function runOnce(
       const handle = await startPipeline(temporal.env.client, config, { datasetPath: SAMPLE_DATASET, model: 'gpt-4o-mini-2024-07-18', pollIntervalSeconds: 1, ...input });
       if (during) await during({ config, backend, workflowId: handle.workflowId });
       try {
-        return { result: await handle.result(), error: undefined, backend, config };
+        return { result: trained(await handle.result()), error: undefined, backend, config };
       } catch (error) {
         return { result: undefined, error, backend, config };
       }

@@ -93,10 +93,18 @@ describe.each(KEPT)('kept history %s (scripts/record-history.ts)', (name) => {
     const history = await kept(name);
     const texts = payloadTexts(history).join('\n');
     // The references a run needs are there: the dataset path, the job and the file ids (the evaluation child holds models and paths).
-    if (workflowTypeOf(history) === 'fineTunePipeline') {
+    const type = workflowTypeOf(history);
+    if (type === 'fineTunePipeline' && name.endsWith('/line-skipped')) {
+      // Skipped before anything left the machine: the dataset's path and hash, no file or job.
+      expect(texts).toContain('support-conversations.jsonl');
+      expect(texts).not.toMatch(/ftjob-|file-/);
+    } else if (type === 'fineTunePipeline') {
       expect(texts).toContain('support-conversations.jsonl');
       expect(texts).toMatch(/ftjob-/);
       expect(texts).toMatch(/file-/);
+    } else if (type === 'modelLine') {
+      // A line holds model names, hashes and decisions.
+      expect(texts).toMatch(/ft:/);
     } else {
       expect(texts).toMatch(/eval-set\.jsonl|valid\.jsonl/);
       expect(texts).toMatch(/ft:/);
@@ -109,8 +117,9 @@ describe.each(KEPT)('kept history %s (scripts/record-history.ts)', (name) => {
 
 });
 
-// The fixtures change fineTunePipeline; histories of other workflow types (the evaluation child) replay above.
-describe.each(KEPT.filter((name) => name.split('/')[1] !== 'evaluation-child'))('kept pipeline history %s against a changed workflow', (name) => {
+// The fixtures change fineTunePipeline; histories of other workflow types (the evaluation child, a model line) replay above.
+const OTHER_TYPES = new Set(['evaluation-child', 'line-entity']);
+describe.each(KEPT.filter((name) => !OTHER_TYPES.has(name.split('/')[1] ?? '')))('kept pipeline history %s against a changed workflow', (name) => {
   it('is of the pipeline workflow', async () => {
     expect(workflowTypeOf(await kept(name))).toBe('fineTunePipeline');
   });

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { PipelineProgress } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
-import { waitForProgress } from '../helpers/runs';
+import { trained, waitForProgress } from '../helpers/runs';
 import { spawnTuneflowWorker, createTestWorker, SAMPLE_DATASET, startBackend, useTemporal, taskQueueFor, testConfig, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -27,7 +27,7 @@ async function runWithKilledWorker(name: string, killWhen: (p: PipelineProgress)
     const atKill = await waitForProgress(temporal.env.client, handle.workflowId, killWhen);
     await killHard(first);
     const worker = await createTestWorker(temporal.env, config);
-    const result = await worker.runUntil(handle.result());
+    const result = trained(await worker.runUntil(handle.result()));
     return { result, atKill };
   } finally {
     if (first.exitCode === null) first.kill('SIGKILL');

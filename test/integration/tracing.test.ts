@@ -6,6 +6,7 @@ import { startTracing } from '../../src/telemetry/tracing';
 import { createWorker } from '../../src/worker';
 import { startOtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, useTemporal } from '../helpers/stack';
+import { trained } from '../helpers/runs';
 
 const temporal = useTemporal();
 
@@ -37,7 +38,7 @@ describe('tracing', () => {
           pollIntervalSeconds: 1,
           eval: { compare: [], maxExamples: 4, batchSize: 4, concurrency: 2, maxTokens: 128 },
         });
-        return handle.result();
+        return trained(await handle.result());
       });
       await client.connection.close();
       const tracing = await startTracing(config.telemetry, 'tuneflow');

@@ -8,7 +8,7 @@ import type { AppConfig } from '../../src/config';
 import type { PipelineResult } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { openStorage } from '../../src/store';
-import { waitForProgress } from '../helpers/runs';
+import { trained, waitForProgress } from '../helpers/runs';
 import { SAMPLE_DATASET, spawnTuneflowWorker, startBackend, startTestS3, taskQueueFor, testConfig, tuneflowEnv, useTemporal, type Backend, type TestS3 } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -77,7 +77,7 @@ describe('two workers that share no disk, one S3 store', () => {
     try {
       const started = performance.now();
       const handles = await Promise.all(Array.from({ length: runs }, () => startPipeline(temporal.env.client, config, INPUT)));
-      const results: PipelineResult[] = await Promise.all(handles.map((h) => h.result()));
+      const results: PipelineResult[] = (await Promise.all(handles.map((h) => h.result()))).map(trained);
       const seconds = (performance.now() - started) / 1000;
 
       const identities = await Promise.all(handles.map((h) => activityIdentities(temporal.env.client, h.workflowId, h.firstExecutionRunId)));
