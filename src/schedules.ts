@@ -217,7 +217,7 @@ async function detailOf(client: Client, name: string, d: ScheduleDescription, st
     name,
     scheduleId: d.scheduleId,
     cron: memo.cron ?? null,
-    timezone: d.spec.timezone ?? 'UTC',
+    timezone: d.spec.timezone || 'UTC',
     paused: d.state.paused,
     note: d.state.note ?? null,
     nextRun: d.info.nextActionTimes[0]?.toISOString() ?? null,

@@ -189,13 +189,16 @@ async function closedRunHandle(client: Client, workflowId: string): Promise<Pipe
   return Object.assign(handle, { firstExecutionRunId });
 }
 
-/** The server's "search attribute X is not defined" at start, turned into what to run. */
+/** The server's "no mapping defined for search attribute X" at start (the client wraps it), turned into what to run. */
 export function explainMissingSearchAttributes(err: unknown, namespace: string): unknown {
-  const message = err instanceof Error ? err.message : '';
-  if (!/search attribute .* (is not defined|no mapping defined)|no mapping defined for search attribute/i.test(message)) return err;
-  return new SearchAttributesMissingError(
-    `Namespace ${namespace} lacks tuneflow's search attributes (${message}). Register them once with \`tuneflow setup\` (see the README, "Registering search attributes").`,
-  );
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (/no mapping defined for search attribute|search attribute .* is not defined/i.test(e.message)) {
+      return new SearchAttributesMissingError(
+        `${e.message.replace(/^\d+ [A-Z_]+: /, '')}: namespace ${namespace} lacks tuneflow's search attributes. Register them once with \`tuneflow setup\` (see the README, "Registering search attributes").`,
+      );
+    }
+  }
+  return err;
 }
 
 export function uiLink(uiBase: string, namespace: string, workflowId: string): string {

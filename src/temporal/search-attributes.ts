@@ -44,13 +44,12 @@ export async function checkSearchAttributes(operator: OperatorService, namespace
   return check;
 }
 
-/** The Temporal CLI commands that register `missing` (one per type), for operators who prefer it or lack tuneflow on that machine. */
-export function temporalCliCommands(target: { address: string; namespace: string }, missing: WantedAttribute[]): string[] {
-  const byType = new Map<string, string[]>();
-  for (const a of missing) byType.set(CLI_TYPE[a.type], [...(byType.get(CLI_TYPE[a.type]) ?? []), a.name]);
-  return [...byType].map(
-    ([type, names]) => `temporal operator search-attribute create --address ${target.address} --namespace ${target.namespace} ${names.map((n) => `--name ${n}`).join(' ')} --type ${type}`,
-  );
+/**
+ * The Temporal CLI command that registers `missing`. Each `--name` needs its own `--type` after it: with one
+ * `--type` for several names, the CLI registers only the first.
+ */
+export function temporalCliCommand(target: { address: string; namespace: string }, missing: WantedAttribute[]): string {
+  return `temporal operator search-attribute create --address ${target.address} --namespace ${target.namespace} ${missing.map((a) => `--name ${a.name} --type ${CLI_TYPE[a.type]}`).join(' ')}`;
 }
 
 export function describeProblems(target: { address: string; namespace: string }, check: SearchAttributeCheck): string {
@@ -58,10 +57,7 @@ export function describeProblems(target: { address: string; namespace: string },
   if (check.missing.length > 0) {
     parts.push(
       `Namespace ${target.namespace} at ${target.address} lacks search attributes tuneflow sets on every run: ${check.missing.map((a) => a.name).join(', ')}. ` +
-        'Register them once (it is safe to run again), then start the worker again:\n  tuneflow setup\nor, with the Temporal CLI:\n' +
-        temporalCliCommands(target, check.missing)
-          .map((c) => `  ${c}`)
-          .join('\n'),
+        `Register them once (it is safe to run again), then start the worker again:\n  tuneflow setup\nor, with the Temporal CLI:\n  ${temporalCliCommand(target, check.missing)}`,
     );
   }
   for (const w of check.wrongType) {
