@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { ScheduleNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadCodecKeys } from '../../src/codec/keys';
 import type { AppConfig } from '../../src/config';
 import type { PipelineResult } from '../../src/domain/pipeline';
 import { BASE_MODEL_KEY, LINE_KEY, STAGE_KEY, TUNEFLOW_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import type { ScheduleDetail, ScheduleView, TriggerOutcome } from '../../src/schedules';
 import { RunAlreadyExistsError, SearchAttributesMissingError, startPipeline } from '../../src/starter';
+import { connectClient } from '../../src/temporal/connect';
 import { checkSearchAttributes } from '../../src/temporal/search-attributes';
+import { localTemporalSettings } from '../../src/temporal/settings';
 import { createTestWorker, runTuneflow, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, tuneflowEnv, useTemporal, type Backend, type TuneflowExit } from '../helpers/stack';
 
 const MODEL = 'gpt-4o-mini-2024-07-18';
@@ -189,6 +193,30 @@ describe('runs started by hand', () => {
     expect((await handle.describe()).memo).toMatchObject({ tuneflow: { reportCommand: `tuneflow report ${workflowId}` } });
     await findByQuery(temporal.env.client, `TuneflowLine = 'cli-line' AND TuneflowStage = 'validating'`, workflowId);
     await handle.terminate('test over');
+  });
+
+  it('with codec keys, stores the summary, details and memo encrypted (SDK 1.24 sends user metadata through the codec) and names no dataset', async () => {
+    const codec = loadCodecKeys({ keys: `k1:${randomBytes(32).toString('base64')}` });
+    const config = { ...configFor('encrypted-decoration'), codec };
+    const client = await connectClient(localTemporalSettings(temporal.env.address), { codec });
+    try {
+      const handle = await startPipeline(client, config, { datasetPath: SAMPLE_DATASET, model: MODEL, line: 'enc-line' });
+      // As the server stores them: the raw description, decoded by nothing.
+      const raw = await client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: handle.workflowId } });
+      const { summary, details } = raw.executionConfig?.userMetadata ?? {};
+      const memoField = raw.workflowExecutionInfo?.memo?.fields?.tuneflow;
+      for (const payload of [summary, details, memoField]) {
+        expect(Buffer.from(payload?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+        expect(Buffer.from(payload?.data ?? []).toString('latin1')).not.toContain(MODEL);
+      }
+      const decoded = await handle.describe();
+      expect(await decoded.staticSummary()).toBe(`fine-tune ${MODEL} (encrypted dataset) · line enc-line`);
+      expect(`${await decoded.staticDetails()}${JSON.stringify(decoded.memo)}`).not.toContain('support-conversations');
+      expect(decoded.typedSearchAttributes.get(BASE_MODEL_KEY)).toBeUndefined();
+      await handle.terminate('test over');
+    } finally {
+      await client.connection.close();
+    }
   });
 
   it("with onExisting 'use-existing', a second start returns the same running run, and a start of a closed run returns that closed run", async () => {
