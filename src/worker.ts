@@ -128,6 +128,11 @@ export async function runWorker(config: AppConfig, logger: Logger): Promise<void
   const tracing = await startTracing(telemetry, 'tuneflow-worker');
   const connection = await openWorkerConnection(config.temporal);
   try {
+    const { assertSearchAttributesRegistered } = await import('./temporal/search-attributes');
+    // Every run is tagged from its start: a worker on a namespace without the attributes would only fail runs.
+    await assertSearchAttributesRegistered(connection.operatorService, config.temporal, (reason) =>
+      logger.warn({ namespace: config.temporal.namespace, reason }, "could not check tuneflow's search attributes; starting anyway"),
+    );
     const worker = await createWorker({ config, logger, connection, metrics });
     logger.info(
       {

@@ -11,6 +11,8 @@ import { register as reap } from './reap';
 import { register as report } from './report';
 import { register as resume } from './resume';
 import { register as run } from './run';
+import { register as schedule } from './schedule';
+import { register as setup } from './setup';
 import { register as status } from './status';
 import { register as validate } from './validate';
 import { register as worker } from './worker';
@@ -27,7 +29,7 @@ export function buildProgram(onError: (text: string) => void = (t) => process.st
     .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
-  for (const registerCommand of [validate, run, status, cancel, resume, reap, line, report, worker, dev, demo, openaiLocal, codecServer]) registerCommand(program);
+  for (const registerCommand of [validate, run, status, cancel, resume, schedule, line, reap, report, setup, worker, dev, demo, openaiLocal, codecServer]) registerCommand(program);
   return program;
 }
 
