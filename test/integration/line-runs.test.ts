@@ -7,6 +7,8 @@ import type { AppConfig } from '../../src/config';
 import { lineWorkflowId } from '../../src/domain/lines';
 import { isSkipped, type PipelineInput, type PipelineOutcome } from '../../src/domain/pipeline';
 import { OUTCOME_KEY } from '../../src/domain/search-attributes';
+import { createSchedule, deleteSchedule, triggerSchedule } from '../../src/schedules';
+import { resolvePipelineInput } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { approveUpdate, lineStateQuery, rejectUpdate } from '../../src/workflows/messages';
 import { trained, waitForStage } from '../helpers/runs';
@@ -92,6 +94,30 @@ describe('a model line keeps its champion and skips data it was trained on', () 
     const entry = state.history.find((e) => e.workflowId === result.workflowId);
     expect(entry).toMatchObject({ outcome: result.decision?.outcome, decidedBy: 'gate', model: result.decision?.model });
     expect(entry?.scores?.vsChampion).not.toBeNull();
+  }, 180_000);
+});
+
+describe('a schedule of a line retrains only when the data changed', () => {
+  it('trains on its first trigger, and ends the second trigger on the same dataset skipped with zero uploads at the backend', async () => {
+    const name = 'nightly-line';
+    const input = resolvePipelineInput({ datasetPath: SAMPLE_DATASET, model: MODEL, pollIntervalSeconds: 1, eval: { maxExamples: 8 }, line: 'scheduled-line' });
+    await createSchedule(client, config, { name, cron: '0 3 * * *', overlap: 'skip', input });
+    try {
+      const first = await triggerSchedule(client, name);
+      if (first.outcome !== 'started') throw new Error(`first trigger: ${first.outcome}`);
+      const trainedRun = trained(await client.workflow.getHandle(first.workflowId).result());
+      expect(trainedRun.decision?.outcome).toBe('promoted');
+
+      const before = await backend.stats();
+      const second = await triggerSchedule(client, name);
+      if (second.outcome !== 'started') throw new Error(`second trigger: ${second.outcome}`);
+      const outcome = await client.workflow.getHandle(second.workflowId).result();
+      expect(outcome.status).toBe('skipped');
+      expect((await backend.stats()).created).toEqual(before.created);
+      expect(await outcomeAttribute(second.workflowId)).toBe('skipped');
+    } finally {
+      await deleteSchedule(client, name);
+    }
   }, 180_000);
 });
 
