@@ -13,12 +13,13 @@
  *     `<!-- docs-test: skip <reason> -->`    not run (say why: it needs a real cloud account, …)
  *   A marker anywhere else (before a ts block, a paragraph) fails the test, so a typo cannot leave a
  *   block untested.
- * - Each block runs in `bash -euo pipefail` in a folder with `data/` (the repository's) and tuneflow
- *   installed (`npx tuneflow`, `tuneflow` and `temporal` on PATH), with the variables `tuneflow dev`
- *   prints set (TEMPORAL_ADDRESS, OPENAI_BASE_URL, OPENAI_API_KEY) plus TUNEFLOW_DATA_ROOTS,
- *   TUNEFLOW_HOME and TEMPORAL_UI_URL, against a dev server with tuneflow's search attributes, the
- *   local backend and a `tuneflow worker` on task queue `tuneflow`: what `npx tuneflow dev` gives.
- *   So blocks do not start `tuneflow dev` themselves.
+ * - Each block runs in `bash -euo pipefail` in the repository root, as a reader of the README who
+ *   cloned it (`npx tuneflow`, `npm run …`, `data/sample/…`, `examples/…` work; `tuneflow` and
+ *   `temporal` are on PATH), with the variables `tuneflow dev` prints set (TEMPORAL_ADDRESS,
+ *   OPENAI_BASE_URL, OPENAI_API_KEY) plus TUNEFLOW_DATA_ROOTS (the repository and a scratch folder),
+ *   TUNEFLOW_HOME (the scratch folder: runs leave nothing in the checkout) and TEMPORAL_UI_URL, against
+ *   a dev server with tuneflow's search attributes, the local backend and a `tuneflow worker` on task
+ *   queue `tuneflow`: what `npx tuneflow dev` gives. So blocks do not start `tuneflow dev` themselves.
  * - Blocks of one tag run in README order and share what they make (a schedule, a line, a run); a
  *   variable one block exports is set in the next blocks of its tag. Write `export RUN=ft-demo-1` and
  *   use "$RUN" rather than a `<workflow id>` placeholder, which bash cannot run.
@@ -93,7 +94,7 @@ describe.runIf(runnable.length > 0)('README.md commands, run as written against 
       TUNEFLOW_DATA_ROOTS: [REPO, work.dir].join(path.delimiter),
       TUNEFLOW_HOME: home,
     });
-    worker = spawn(process.execPath, [path.join(REPO, 'bin/tuneflow.mjs'), 'worker'], { cwd: work.dir, env: { ...env, TUNEFLOW_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    worker = spawn(process.execPath, [path.join(REPO, 'bin/tuneflow.mjs'), 'worker'], { cwd: REPO, env: { ...env, TUNEFLOW_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
     worker.stderr?.on('data', (d: Buffer) => workerLog.push(d));
   });
 
@@ -138,14 +139,14 @@ describe.runIf(runnable.length > 0)('README.md commands, run as written against 
               if (port === undefined) throw new Error(report(r, 'a background block names the port it listens on: --port <n> in the command or port=<n> in the marker', '', failed));
               if (await isListening(`127.0.0.1:${port}`)) throw new Error(report(r, `port ${port} is already taken by another process on this machine`, '', failed));
               try {
-                background.push({ name, block: await startBackgroundBlock(r.block.code, { cwd: work.dir, env, stateFile: stateFile(), port, timeoutMs: 60_000 }) });
+                background.push({ name, block: await startBackgroundBlock(r.block.code, { cwd: REPO, env, stateFile: stateFile(), port, timeoutMs: 60_000 }) });
               } catch (err) {
                 failed.push(name);
                 throw new Error(report(r, 'did not start', String(err instanceof Error ? err.message : err), failed.slice(0, -1)));
               }
               return;
             }
-            const result = await runBlock(r.block.code, { cwd: work.dir, env, stateFile: stateFile(), timeoutMs: BLOCK_TIMEOUT_MS });
+            const result = await runBlock(r.block.code, { cwd: REPO, env, stateFile: stateFile(), timeoutMs: BLOCK_TIMEOUT_MS });
             if (result.code !== 0 || result.timedOut) {
               const before = [...failed];
               failed.push(name);

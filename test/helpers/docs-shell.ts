@@ -35,30 +35,21 @@ export function personEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export interface DocsWorkdir {
-  /** The folder blocks run in: `data/` links to the repository's, `npx tuneflow` runs the checkout. */
+  /** A scratch folder: TUNEFLOW_HOME and the variables blocks export live here. */
   dir: string;
-  /** Put first on PATH: `tuneflow` and (when found) `temporal`. */
+  /** Put first on PATH: `tuneflow` (the checkout's bin) and, when found, `temporal`. */
   binDir: string;
 }
 
-/**
- * A folder a person could have: a project with tuneflow installed (node_modules/.bin/tuneflow, so `npx
- * tuneflow` needs no registry), the sample data at `data/`, and `tuneflow`/`temporal` on PATH.
- */
+/** `tuneflow` and `temporal` on PATH as a person who installed both has them; `npx tuneflow` already runs a checkout's own bin. */
 export async function makeDocsWorkdir(repo: string, temporalCli: string | null): Promise<DocsWorkdir> {
   const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), 'tuneflow-docs-')));
-  const binDir = path.join(dir, '.bin');
-  const shim = `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repo, 'bin/tuneflow.mjs'))} "$@"\n`;
+  const binDir = path.join(dir, 'bin');
   await mkdir(binDir);
-  await mkdir(path.join(dir, 'node_modules/.bin'), { recursive: true });
-  for (const file of [path.join(binDir, 'tuneflow'), path.join(dir, 'node_modules/.bin/tuneflow')]) {
-    await writeFile(file, shim);
-    await chmod(file, 0o755);
-  }
+  const shim = path.join(binDir, 'tuneflow');
+  await writeFile(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repo, 'bin/tuneflow.mjs'))} "$@"\n`);
+  await chmod(shim, 0o755);
   if (temporalCli) await symlink(temporalCli, path.join(binDir, 'temporal'));
-  await symlink(repo, path.join(dir, 'node_modules/tuneflow'));
-  await symlink(path.join(repo, 'data'), path.join(dir, 'data'));
-  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'readme-docs-test', private: true, dependencies: { tuneflow: `file:${repo}` } }, null, 2));
   return { dir, binDir };
 }
 
