@@ -58,15 +58,16 @@ export interface ScreenshotResult {
 }
 
 async function startRuns(stack: LocalStack, mode: ScreenshotOptions['mode'], say: (m: string) => void): Promise<Array<{ handle: PipelineHandle; what: string }>> {
-  const start = (workflowId: string, extra: { pollIntervalSeconds: number; line?: string }) =>
+  const start = (workflowId: string, extra: { pollIntervalSeconds: number; line?: string; hyperparameters?: { n_epochs: number } }) =>
     startPipeline(stack.client, stack.config, { datasetPath: SAMPLE, model: MODEL, suffix: 'support', ...extra }, { workflowId });
   if (mode === 'list') return [{ handle: await start('ui-shot-quick', { pollIntervalSeconds: 1 }), what: 'started' }];
 
   const finished = await start('ui-shot-finished', { pollIntervalSeconds: 1 });
   say(`run ${finished.workflowId}: waiting for it to finish`);
   await finished.result();
-  // A poll every 10 minutes keeps this one in training (on its timer) while the pages are taken.
-  const training = await start('ui-shot-training', { pollIntervalSeconds: 600 });
+  // 50 epochs train for over a minute of real time at the backend's default speed, and a 10-minute poll
+  // interval keeps the run on its timer: it is still in training when the pages are taken.
+  const training = await start('ui-shot-training', { pollIntervalSeconds: 600, hyperparameters: { n_epochs: 50 } });
   const lined = await start('ui-shot-line-support-bot', { pollIntervalSeconds: 1, line: 'support-bot' });
   const deadline = Date.now() + 120_000;
   while ((await training.query(progressQuery)).stage !== 'training') {
