@@ -12,6 +12,7 @@ import { register as resume } from './resume';
 import { register as run } from './run';
 import { register as status } from './status';
 import { register as validate } from './validate';
+import { register as webhooks } from './webhooks';
 import { register as worker } from './worker';
 
 /** The package's own version, one source for `--version` from the sources and from dist/. */
@@ -26,7 +27,7 @@ export function buildProgram(onError: (text: string) => void = (t) => process.st
     .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
-  for (const registerCommand of [validate, run, status, cancel, resume, reap, report, worker, dev, demo, openaiLocal, codecServer]) registerCommand(program);
+  for (const registerCommand of [validate, run, status, cancel, resume, reap, report, worker, dev, demo, openaiLocal, codecServer, webhooks]) registerCommand(program);
   return program;
 }
 
