@@ -30,14 +30,15 @@ interface HookStack {
 }
 
 async function hookStack(name: string, timeScale: number): Promise<HookStack> {
-  let provider: FineTuneProvider | undefined;
-  const receiver = await startWebhookReceiver({ port: 0, secret: SECRET, client: temporal.env.client, provider: () => provider as FineTuneProvider, logger: silentLogger });
+  // The receiver comes first (the backend needs its URL); the provider it asks is the backend's, made once that is up.
+  const ref: { provider?: FineTuneProvider } = {};
+  const receiver = await startWebhookReceiver({ port: 0, secret: SECRET, client: temporal.env.client, provider: () => ref.provider as FineTuneProvider, logger: silentLogger });
   const backend = await startBackend({ timeScale, webhookUrl: receiver.url, webhookSecret: SECRET });
   const config: AppConfig = {
     ...testConfig(temporal.env, backend.url, temporal.artifactsDir, taskQueueFor(name)),
     webhooks: { enabled: true, fallbackSeconds: 600, secret: SECRET },
   };
-  provider = createProvider(config.provider);
+  ref.provider = createProvider(config.provider);
   const worker = await createTestWorker(temporal.env, config);
   const running = worker.run();
   return {
