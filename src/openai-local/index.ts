@@ -101,9 +101,8 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
   const dialect = opts.dialect ?? 'openai';
   const stats = new Stats();
   const webhooks = webhookSender(opts, dialect, stats, log);
-  // The real instant the simulated clock reached the job's end, so delivery times line up with other clocks.
-  const finishedAtRealMs = (simMs: number): number => Date.now() - Math.max(0, clock.nowMs() - simMs) / timeScale;
-  const jobs = new JobService(store, clock, settings, log, webhooks ? (job, final) => webhooks.jobFinished(job, final, finishedAtRealMs(final.finishedAtMs)) : null);
+  // Delivery records carry the real instant of the job's end, so they line up with other clocks (history times).
+  const jobs = new JobService(store, clock, settings, log, webhooks ? (job, final) => webhooks.jobFinished(job, final, clock.realMsAt(final.finishedAtMs)) : null);
   const chat = new ChatService(store, clock);
   const azureAccount = dialect === 'azure' ? { ...LOCAL_AZURE_ACCOUNT, ...opts.azureAccount } : null;
   const ctx: BackendContext = {

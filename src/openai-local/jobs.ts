@@ -297,7 +297,8 @@ export class JobService {
       validation_file: job.validationFile,
       integrations: null,
       seed: job.seed,
-      estimated_finish: state.expectedFinishMs !== null ? toSec(state.expectedFinishMs) : null,
+      // On the caller's wall clock, not the simulated one: a client paces its polls by it (src/domain/polling.ts).
+      estimated_finish: state.expectedFinishMs !== null ? Math.ceil(this.clock.realMsAt(state.expectedFinishMs) / 1000) : null,
       method: { type: 'supervised', supervised: { hyperparameters } },
       metadata: job.metadata,
       user_provided_suffix: job.suffix,
