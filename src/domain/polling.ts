@@ -14,7 +14,7 @@ export interface PollingPolicy {
 export const DEFAULT_WEBHOOK_FALLBACK_SECONDS = 600;
 export const DEFAULT_POLLING_POLICY: PollingPolicy = { webhooks: false, fallbackSeconds: DEFAULT_WEBHOOK_FALLBACK_SECONDS };
 
-/** Jobs that wait for the provider (files checked, a slot, a person's resume) change slowly. */
+/** Jobs that wait for the provider (files checked, a slot, a person's resume) change slowly: twice the interval, up to this. */
 export const WAITING_JOB_SECONDS = 60;
 /** The longest wait between two polls of a running job when no webhook will come. */
 export const MAX_ADAPTIVE_SECONDS = 600;
@@ -51,7 +51,8 @@ export function pollDelaySeconds(input: PollDelayInput): number {
     // Near or past the estimate, the webhook is due: look soon after it should have come, then keep looking.
     else delay = clamp(Math.max(left, 0) + LATE_WEBHOOK_SECONDS, base, fallback);
   } else if (WAITING_STATUSES.has(input.status)) {
-    delay = Math.max(base, WAITING_JOB_SECONDS);
+    // Relative to the interval: a run that asked for 1 s polls (tests, demos) must not wait a whole minute.
+    delay = Math.min(2 * base, Math.max(base, WAITING_JOB_SECONDS));
   } else if (input.status === 'running' && left !== null && left > 0) {
     delay = clamp(left * TIME_LEFT_SHARE, base, MAX_ADAPTIVE_SECONDS);
   } else {

@@ -6,10 +6,12 @@ const at = (over: Partial<PollDelayInput>): number =>
   pollDelaySeconds({ status: 'running', estimatedFinishSec: null, nowSec: NOW, baseSeconds: 30, webhooks: false, ...over });
 
 describe('pollDelaySeconds without webhooks', () => {
-  it('polls a job that waits for files, a slot or a resume at a slower pace than the run interval', () => {
+  it('polls a job that waits for files, a slot or a resume at twice the run interval, up to a minute', () => {
     expect(at({ status: 'validating_files' })).toBe(60);
     expect(at({ status: 'queued' })).toBe(60);
     expect(at({ status: 'paused' })).toBe(60);
+    expect(at({ status: 'queued', baseSeconds: 10 })).toBe(20);
+    expect(at({ status: 'queued', baseSeconds: 1 })).toBe(2);
     expect(at({ status: 'queued', baseSeconds: 90 })).toBe(90);
   });
 
