@@ -151,6 +151,14 @@ describe('a verified webhook signals the run its job belongs to', () => {
       return found.length > 0 ? found : undefined;
     });
     expect(signals).toEqual([{ jobId, type: 'fine_tuning.job.succeeded', webhookId: delivery.webhookId }]);
+    // The worker is told webhooks wake its runs: its polls ask for the fallback pace (600 s; the run's own
+    // 3600 s once the workflow sends its interval in the poll request), not the 60 s a waiting job gets without.
+    const polls = (await temporal.env.client.workflow.getHandle(handle.workflowId).fetchHistory()).events
+      ?.map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+      .filter((d): d is Uint8Array => d !== undefined && d !== null)
+      .map((d) => JSON.parse(Buffer.from(d).toString('utf8')) as { nextPollSeconds?: number; jobId?: unknown })
+      .filter((r) => 'nextPollSeconds' in r);
+    expect(polls?.[0]?.nextPollSeconds).toBeGreaterThanOrEqual(600);
     await handle.terminate('test over').catch(() => undefined);
   });
 
