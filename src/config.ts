@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CodecKeyConfigError, loadCodecKeys, type CodecKeyring } from './codec/keys';
+import { DEFAULT_WEBHOOK_FALLBACK_SECONDS, type PollingPolicy } from './domain/polling';
 import { PROVIDER_KINDS, type ProviderKind } from './domain/providers';
 import { loadTemporalSettings, TemporalSettingsError, type TemporalConnectionSettings } from './temporal/settings';
 import { parseStoreLocation } from './store/keys';
@@ -55,6 +56,11 @@ const ConfigSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optional(z.string().url()),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(z.string().url()),
   OTEL_SERVICE_NAME: optional(z.string().min(1)),
+  // Webhooks: a receiver (`tuneflow webhooks`) signals runs, so workers poll at the slow fallback pace.
+  TUNEFLOW_WEBHOOKS: optional(z.enum(['0', '1', 'true', 'false'])),
+  TUNEFLOW_WEBHOOK_FALLBACK_SECONDS: optional(z.coerce.number().int().min(1).max(86_400)),
+  // The openai SDK's own variable for the signing secret of the webhook endpoint (`whsec_…`).
+  OPENAI_WEBHOOK_SECRET: optional(z.string().min(1)),
 });
 
 export interface TelemetryConfig {
@@ -64,6 +70,15 @@ export interface TelemetryConfig {
   /** OTLP/HTTP (protobuf) traces URL; unset: no tracing. */
   otlpTracesUrl: string | undefined;
   serviceName: string | undefined;
+}
+
+export interface WebhookConfig {
+  /** TUNEFLOW_WEBHOOKS: a receiver is configured at the provider, so workers poll at the fallback pace. */
+  enabled: boolean;
+  /** TUNEFLOW_WEBHOOK_FALLBACK_SECONDS: the polling pace while webhooks are trusted (default 600). */
+  fallbackSeconds: number;
+  /** OPENAI_WEBHOOK_SECRET: what `tuneflow webhooks` verifies signatures with. */
+  secret: string | undefined;
 }
 
 export interface AzureConfig {
@@ -124,6 +139,13 @@ export interface AppConfig {
   logLevel: z.infer<typeof ConfigSchema>['TUNEFLOW_LOG_LEVEL'];
   /** Metrics and tracing; absent (as in tests that build a config by hand): neither. */
   telemetry?: TelemetryConfig;
+  /** Provider webhooks; absent (as in configs built by hand): none, runs adapt their polling alone. */
+  webhooks?: WebhookConfig;
+}
+
+/** How a worker's poll activity paces the run: with webhooks, at the fallback pace. */
+export function pollingPolicy(config: Pick<AppConfig, 'webhooks'>): PollingPolicy {
+  return { webhooks: config.webhooks?.enabled ?? false, fallbackSeconds: config.webhooks?.fallbackSeconds ?? DEFAULT_WEBHOOK_FALLBACK_SECONDS };
 }
 
 /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, as the OTLP spec says. */
@@ -205,6 +227,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       metricsHost: e.TUNEFLOW_METRICS_HOST,
       otlpTracesUrl: otlpTracesUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
       serviceName: e.OTEL_SERVICE_NAME,
+    },
+    webhooks: {
+      enabled: e.TUNEFLOW_WEBHOOKS === '1' || e.TUNEFLOW_WEBHOOKS === 'true',
+      fallbackSeconds: e.TUNEFLOW_WEBHOOK_FALLBACK_SECONDS ?? DEFAULT_WEBHOOK_FALLBACK_SECONDS,
+      secret: e.OPENAI_WEBHOOK_SECRET,
     },
   };
 }

@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 
 // Secrets a log line may carry: request headers and keys, at the top level or nested up to three deep.
-const SECRET_KEYS = ['authorization', 'Authorization', '["api-key"]', '["Api-Key"]', '["x-api-key"]', 'apiKey', 'api_key', 'OPENAI_API_KEY', 'AZURE_OPENAI_API_KEY', 'AZURE_RESOURCE_MANAGER_TOKEN', 'TOGETHER_API_KEY', 'TEMPORAL_API_KEY', 'TUNEFLOW_CODEC_KEYS', 'TUNEFLOW_CODEC_SERVER_TOKEN', 'codecServerToken', 'secretAccessKey', 'sessionToken', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+const SECRET_KEYS = ['authorization', 'Authorization', '["api-key"]', '["Api-Key"]', '["x-api-key"]', 'apiKey', 'api_key', 'OPENAI_API_KEY', 'AZURE_OPENAI_API_KEY', 'AZURE_RESOURCE_MANAGER_TOKEN', 'TOGETHER_API_KEY', 'TEMPORAL_API_KEY', 'TUNEFLOW_CODEC_KEYS', 'TUNEFLOW_CODEC_SERVER_TOKEN', 'codecServerToken', 'secretAccessKey', 'sessionToken', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'OPENAI_WEBHOOK_SECRET', 'webhookSecret'];
 
 /** Paths pino redacts in every tuneflow log, the local backend's included. */
 export const REDACTED_LOG_PATHS: string[] = SECRET_KEYS.flatMap((key) => {

@@ -1,6 +1,6 @@
 import type { FineTuneProvider } from '../provider/types';
 import type { Logger } from 'pino';
-import { storageSettings, type AppConfig } from '../config';
+import { pollingPolicy, storageSettings, type AppConfig } from '../config';
 import { openStorage, type Storage } from '../store';
 import type { EvalMetricsSink } from '../eval/chat';
 import type { ValidationMetricsSink } from '../telemetry/metrics';
@@ -29,7 +29,7 @@ export function createActivities(deps: ActivityDeps) {
   const storage = deps.storage ?? openStorage(settings.location, settings.s3);
   return {
     ...createDatasetActivities({ storage, dataRoots, logger: deps.logger, metrics: deps.metrics, optionProblems: (spec) => deps.provider().optionProblems(spec) }),
-    ...createProviderJobActivities({ storage, logger: deps.logger, provider: deps.provider }),
+    ...createProviderJobActivities({ storage, logger: deps.logger, provider: deps.provider, pollingPolicy: pollingPolicy(deps.config) }),
     ...createEvalActivities({ ...deps, storage }),
     ...createReaperActivities({ logger: deps.logger, provider: deps.provider }),
     ...createServingActivities({ logger: deps.logger, provider: deps.provider }),

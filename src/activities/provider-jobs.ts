@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { CheckpointSummary } from '../domain/checkpoints';
 import type { LatestMetrics, UploadedFile } from '../domain/pipeline';
 import { JOB_METADATA_KEYS } from '../domain/job-tags';
+import { DEFAULT_POLLING_POLICY, pollDelaySeconds, type PollingPolicy } from '../domain/polling';
 import type { JobTrouble } from '../domain/provider-trouble';
 import { isTerminalJobStatus } from '../domain/stages';
 import { jobTrouble } from '../provider/errors';
@@ -17,7 +18,23 @@ export interface ProviderJobDeps {
   storage: Storage;
   logger: Logger;
   provider: () => FineTuneProvider;
+  /** Whether webhooks wake runs (TUNEFLOW_WEBHOOKS), for `nextPollSeconds`; absent: they do not. */
+  pollingPolicy?: PollingPolicy | undefined;
+  /** The worker's clock (ms), against the job's `estimated_finish`. */
+  nowMs?: () => number;
 }
+
+/** What the workflow asks a poll for; `pollIntervalSeconds` is the run's own interval, the floor of `nextPollSeconds`. */
+export interface PollRequest {
+  runId: string;
+  jobId: string;
+  lastEventId: string | null;
+  /** Absent (runs that do not send it): the pipeline's default, 30 s. */
+  pollIntervalSeconds?: number | undefined;
+}
+
+/** The pipeline's default poll interval, for requests that do not carry the run's own. */
+const DEFAULT_POLL_INTERVAL_SECONDS = 30;
 
 export interface UploadRequest {
   runId: string;
@@ -65,7 +82,7 @@ export interface JobPoll {
   latest: LatestMetrics;
   /** Set when the provider could not be asked (unreachable, or refusing the key); the other fields then say nothing. */
   trouble?: JobTrouble;
-  /** Seconds until the next poll, by the polling rule (job status, estimated finish, webhooks); absent before 0.4. */
+  /** How long to wait before the next poll (src/domain/polling.ts); absent in polls recorded before 0.4. */
   nextPollSeconds?: number;
   /** True when the worker is told a webhook receiver signals runs (the poll is then only the safety net). */
   webhooks?: boolean;
@@ -95,8 +112,8 @@ export function uploadFilename(runId: string, role: string, sha256: string): str
 }
 
 
-export function createProviderJobActivities({ storage, logger, provider }: ProviderJobDeps) {
-  async function pollOnce(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
+export function createProviderJobActivities({ storage, logger, provider, pollingPolicy = DEFAULT_POLLING_POLICY, nowMs = Date.now }: ProviderJobDeps) {
+  async function pollOnce(req: PollRequest): Promise<JobPoll> {
     const p = provider();
     const job = await p.getJob(req.jobId);
     const fresh = await p.progressSince(req.jobId, req.lastEventId);
@@ -120,6 +137,15 @@ export function createProviderJobActivities({ storage, logger, provider }: Provi
       newEvents: fresh.newEvents,
       lastEventId: fresh.cursor,
       latest,
+      nextPollSeconds: pollDelaySeconds({
+        status: job.status,
+        estimatedFinishSec: job.estimatedFinish,
+        nowSec: Math.floor(nowMs() / 1000),
+        baseSeconds: req.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS,
+        webhooks: pollingPolicy.webhooks,
+        fallbackSeconds: pollingPolicy.fallbackSeconds,
+      }),
+      webhooks: pollingPolicy.webhooks,
     };
   }
 
@@ -185,7 +211,7 @@ export function createProviderJobActivities({ storage, logger, provider }: Provi
      * provider that cannot be reached, or that refuses the key, is an answer here, not a failure: the
      * workflow keeps following the job (and shows why it waits) instead of abandoning a paid job.
      */
-    async pollFineTuningJob(req: { runId: string; jobId: string; lastEventId: string | null }): Promise<JobPoll> {
+    async pollFineTuningJob(req: PollRequest): Promise<JobPoll> {
       try {
         // A slow provider (two calls of up to a minute each) must not look like a dead worker.
         return await withProgressHeartbeat({ events: 0 }, () => pollOnce(req));

@@ -15,6 +15,7 @@ import { register as schedule } from './schedule';
 import { register as setup } from './setup';
 import { register as status } from './status';
 import { register as validate } from './validate';
+import { register as webhooks } from './webhooks';
 import { register as worker } from './worker';
 
 /** The package's own version, one source for `--version` from the sources and from dist/. */
@@ -29,7 +30,7 @@ export function buildProgram(onError: (text: string) => void = (t) => process.st
     .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
-  for (const registerCommand of [validate, run, status, cancel, resume, schedule, line, reap, report, setup, worker, dev, demo, openaiLocal, codecServer]) registerCommand(program);
+  for (const registerCommand of [validate, run, status, cancel, resume, schedule, line, reap, report, setup, worker, webhooks, dev, demo, openaiLocal, codecServer]) registerCommand(program);
   return program;
 }
 

@@ -24,6 +24,8 @@ export interface LocalBackendFlags {
   seed?: string;
   deploymentSeconds?: string;
   refuseDeployments?: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
 }
 
 const DIALECT_NAMES: readonly Dialect[] = ['openai', 'azure', 'together'];
@@ -47,7 +49,9 @@ export function addLocalBackendOptions(cmd: Command): Command {
     .option('--time-scale <x>', 'simulated seconds per real second (default 100)')
     .option('--seed <n>', 'seed for fault injection')
     .option('--deployment-seconds <s>', 'azure: simulated seconds an ARM deployment takes to provision (default 240)')
-    .option('--refuse-deployments <why>', `azure: refuse ARM deployment creation: ${REFUSALS.join(' (403) or ')} (400 InsufficientQuota)`);
+    .option('--refuse-deployments <why>', `azure: refuse ARM deployment creation: ${REFUSALS.join(' (403) or ')} (400 InsufficientQuota)`)
+    .option('--webhook-url <url>', 'POST signed fine_tuning.job.succeeded|failed|cancelled webhooks there, as OpenAI does (e.g. to `tuneflow webhooks`)')
+    .option('--webhook-secret <whsec_…>', 'the signing secret for --webhook-url (env OPENAI_WEBHOOK_SECRET)');
 }
 
 function num(name: string, raw: string | undefined, min: number, max: number, integer = false): number | undefined {
@@ -72,6 +76,7 @@ export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.Pro
     ...(flags.dialect !== undefined ? { dialect: flags.dialect as Dialect } : {}),
     ...(flags.deploymentSeconds !== undefined ? { deploymentSeconds: num('--deployment-seconds', flags.deploymentSeconds, 0, 1e7) } : {}),
     ...(flags.refuseDeployments !== undefined ? { refuseDeployments: flags.refuseDeployments as (typeof REFUSALS)[number] } : {}),
+    ...webhookOptions(flags, env),
     port: num('--port', flags.port, 0, 65535, true) ?? DEFAULT_LOCAL_PORT,
     stateDir: flags.stateDir ?? DEFAULT_LOCAL_STATE_DIR,
     rpm: num('--rpm', flags.rpm ?? env.TUNEFLOW_LOCAL_RPM, 0, 1e9) ?? 0,
@@ -86,6 +91,15 @@ export function parseLocalBackendFlags(flags: LocalBackendFlags, env: NodeJS.Pro
     timeScale: num('--time-scale', flags.timeScale, 1e-6, 1e9),
     seed: num('--seed', flags.seed, 0, 2 ** 32, true),
   };
+}
+
+function webhookOptions(flags: LocalBackendFlags, env: NodeJS.ProcessEnv): Pick<LocalBackendOptions, 'webhookUrl' | 'webhookSecret'> {
+  const secret = flags.webhookSecret ?? (flags.webhookUrl !== undefined ? env.OPENAI_WEBHOOK_SECRET : undefined);
+  if (flags.webhookUrl === undefined && secret === undefined) return {};
+  if (flags.webhookUrl === undefined) throw new InvalidArgumentError('--webhook-secret needs --webhook-url');
+  if (!secret) throw new InvalidArgumentError('--webhook-url needs --webhook-secret (or OPENAI_WEBHOOK_SECRET): a webhook is always signed');
+  if (!URL.canParse(flags.webhookUrl)) throw new InvalidArgumentError(`--webhook-url must be a URL, got '${flags.webhookUrl}'`);
+  return { webhookUrl: flags.webhookUrl, webhookSecret: secret };
 }
 
 export function register(program: Command): void {

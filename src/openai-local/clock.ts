@@ -37,6 +37,11 @@ export class SimClock {
     return Math.max(0, (simMs - this.nowMs()) / this.timeScale);
   }
 
+  /** The real instant (ms since the epoch) at which the simulated clock reads (or read) simMs. */
+  realMsAt(simMs: number): number {
+    return this.realNow() + (simMs - this.nowMs()) / this.timeScale;
+  }
+
   state(): ClockState {
     return { lastSimMs: Math.ceil(this.nowMs()) };
   }

@@ -8,6 +8,7 @@ import type { DeploymentService } from './deployments';
 import type { RuntimeSettings } from './settings';
 import type { Stats } from './stats';
 import type { Store } from './store';
+import type { WebhookSender } from './webhooks';
 
 /** The provider APIs the backend can speak. */
 export const DIALECTS = ['openai', 'azure', 'together'] as const;
@@ -28,6 +29,8 @@ export interface BackendContext {
   log: Logger;
   /** ARM deployments; only the Azure dialect has them. */
   deployments: DeploymentService | null;
+  /** Webhook delivery (`--webhook-url`); null when none is configured. */
+  webhooks?: WebhookSender | null;
 }
 
 declare module 'fastify' {

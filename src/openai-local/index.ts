@@ -14,6 +14,7 @@ import { buildServer } from './server';
 import { DEFAULT_DEPLOYMENT_SECONDS, DEFAULT_TIME_SCALE, type DeploymentRefusal, type RuntimeSettings } from './settings';
 import { Stats } from './stats';
 import { Store } from './store';
+import { WebhookSender } from './webhooks';
 
 export interface LocalBackendOptions {
   /** Whose API to speak (default openai). */
@@ -40,6 +41,12 @@ export interface LocalBackendOptions {
   deploymentSeconds?: number;
   /** Azure dialect: refuse deployment creation with a 403 or a quota error. */
   refuseDeployments?: DeploymentRefusal;
+  /** Where to POST OpenAI's fine-tuning webhooks (`fine_tuning.job.succeeded|failed|cancelled`); unset: none are sent. */
+  webhookUrl?: string;
+  /** The endpoint's signing secret (`whsec_<base64>`); required with webhookUrl. */
+  webhookSecret?: string;
+  /** Real milliseconds before each retry of a delivery that failed (default 250, 1000, 4000). */
+  webhookRetryDelaysMs?: readonly number[];
 }
 
 export interface LocalBackend {
@@ -92,9 +99,11 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     timeScale,
   };
   const dialect = opts.dialect ?? 'openai';
-  const jobs = new JobService(store, clock, settings, log);
-  const chat = new ChatService(store, clock);
   const stats = new Stats();
+  const webhooks = webhookSender(opts, dialect, stats, log);
+  // Delivery records carry the real instant of the job's end, so they line up with other clocks (history times).
+  const jobs = new JobService(store, clock, settings, log, webhooks ? (job, final) => webhooks.jobFinished(job, final, clock.realMsAt(final.finishedAtMs)) : null);
+  const chat = new ChatService(store, clock);
   const azureAccount = dialect === 'azure' ? { ...LOCAL_AZURE_ACCOUNT, ...opts.azureAccount } : null;
   const ctx: BackendContext = {
     dialect,
@@ -109,6 +118,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
     tokenLimiter: new TokenRateLimiter(settings.tpm),
     faults: new FaultInjector(opts.seed ?? 0),
     log,
+    webhooks,
   };
   // Jobs whose file validation was interrupted by a restart are validated again.
   for (const job of store.jobs.values()) if (!job.validation && !job.final) jobs.startValidation(job);
@@ -130,7 +140,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
       });
   }, 250);
   ticker.unref();
-  log.info({ port, dialect, stateDir: opts.stateDir, settings }, 'openai-local listening');
+  log.info({ port, dialect, stateDir: opts.stateDir, settings, webhookUrl: opts.webhookUrl ?? null }, 'openai-local listening');
 
   let closing: Promise<void> | null = null;
   const origin = `http://${urlHost}:${port}`;
@@ -145,6 +155,7 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
         clearInterval(ticker);
         await app.close();
         await jobs.drain();
+        await webhooks?.drain();
         await store.writeClock(clock.state());
         await store.flush();
         log.info({ port }, 'openai-local closed');
@@ -152,4 +163,19 @@ export async function startLocalBackend(opts: LocalBackendOptions): Promise<Loca
       return closing;
     },
   };
+}
+
+/** OpenAI's webhooks, when asked for: only the openai dialect sends them, and only signed. */
+function webhookSender(opts: LocalBackendOptions, dialect: Dialect, stats: Stats, log: Logger): WebhookSender | null {
+  if (opts.webhookUrl === undefined && opts.webhookSecret === undefined) return null;
+  if (dialect !== 'openai') throw new Error(`webhooks are OpenAI's: the ${dialect} dialect sends none (drop --webhook-url)`);
+  if (!opts.webhookUrl || !opts.webhookSecret) throw new Error('webhookUrl and webhookSecret go together: a webhook is always signed');
+  let url: URL;
+  try {
+    url = new URL(opts.webhookUrl);
+  } catch {
+    throw new Error(`webhookUrl is not a URL: ${opts.webhookUrl}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`webhookUrl must be http or https, not ${url.protocol}`);
+  return new WebhookSender({ url: url.href, secret: opts.webhookSecret }, stats, log, opts.webhookRetryDelaysMs);
 }

@@ -21,7 +21,7 @@ import {
   resultCsv,
   stepsDoneAt,
 } from './timeline';
-import type { JobError, JobRecord, RequestedHyperparameters } from './types';
+import type { JobError, JobFinal, JobRecord, RequestedHyperparameters } from './types';
 
 export interface CreateJobInput {
   model: string;
@@ -44,6 +44,8 @@ export class JobService {
     private readonly clock: SimClock,
     private readonly settings: RuntimeSettings,
     private readonly log: Logger,
+    /** Called once per job, when its terminal status is first recorded (webhook delivery). */
+    private readonly onFinished: ((job: JobRecord, final: JobFinal) => void) | null = null,
   ) {}
 
   /** Checks what the provider checks synchronously; the file contents are checked later (validating_files). */
@@ -185,6 +187,7 @@ export class JobService {
     };
     await this.store.putJob(job);
     this.log.info({ jobId: job.id, status, fineTunedModel: job.final.fineTunedModel }, 'fine-tuning job finished');
+    this.onFinished?.(job, job.final);
   }
 
   /** Brings every unfinished job up to date (so terminal states persist even when nobody polls). */
@@ -294,7 +297,8 @@ export class JobService {
       validation_file: job.validationFile,
       integrations: null,
       seed: job.seed,
-      estimated_finish: state.expectedFinishMs !== null ? toSec(state.expectedFinishMs) : null,
+      // On the caller's wall clock, not the simulated one: a client paces its polls by it (src/domain/polling.ts).
+      estimated_finish: state.expectedFinishMs !== null ? Math.ceil(this.clock.realMsAt(state.expectedFinishMs) / 1000) : null,
       method: { type: 'supervised', supervised: { hyperparameters } },
       metadata: job.metadata,
       user_provided_suffix: job.suffix,

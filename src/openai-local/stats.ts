@@ -1,4 +1,4 @@
-// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, outage and latency, rate limits, completed creates, deployments and endpoints.
+// Counters served by GET /_admin/stats: requests per OpenAPI operationId, injected faults, outage and latency, rate limits, completed creates, deployments, endpoints and webhooks.
 import type { FaultKind } from './limits';
 
 export class Stats {
@@ -19,6 +19,8 @@ export class Stats {
   endpoints = { live: 0, created: 0, deleted: 0 };
   /** Azure dialect: deployments created by PUT, deleted by DELETE, removed at the end of their lifetime, refused. */
   deployments = { created: 0, deleted: 0, expired: 0, refused: 0 };
+  /** Webhook events a receiver acknowledged with 2xx, and those given up on after every retry. */
+  webhooks = { delivered: 0, failed: 0 };
 
   countRequest(operationId: string): void {
     this.requests[operationId] = (this.requests[operationId] ?? 0) + 1;
@@ -40,6 +42,7 @@ export class Stats {
     this.created = { files: 0, jobs: 0 };
     this.endpoints = { live: this.endpoints.live, created: 0, deleted: 0 };
     this.deployments = { created: 0, deleted: 0, expired: 0, refused: 0 };
+    this.webhooks = { delivered: 0, failed: 0 };
   }
 
   snapshot(): Record<string, unknown> {
@@ -55,6 +58,7 @@ export class Stats {
       created: { ...this.created },
       endpoints: { ...this.endpoints },
       deployments: { ...this.deployments },
+      webhooks: { ...this.webhooks },
     };
   }
 

@@ -543,7 +543,7 @@ async function followJob(run: RunContext, trained: TrainingCarry): Promise<JobPo
   const carryOn = () => continueAsNew<typeof fineTunePipeline>(input, { ...trained, lastEventId, progress, runKey: run.runKey });
   const historyFull = () => workflowInfo().continueAsNewSuggested || (input.continueAsNewAfterPolls !== undefined && pollsThisRun >= input.continueAsNewAfterPolls);
   for (;;) {
-    const pollArgs = { runId: run.runKey, jobId: trained.jobId, lastEventId, ...(run.v4 ? { baseSeconds: input.pollIntervalSeconds } : {}) };
+    const pollArgs = { runId: run.runKey, jobId: trained.jobId, lastEventId, ...(run.v4 ? { pollIntervalSeconds: input.pollIntervalSeconds } : {}) };
     run.jobEventArrived = false;
     const poll = await pollActivities.pollFineTuningJob.executeWithOptions({ summary: pollSummary(trained.jobId, progress.jobStatus, progress.latest.step) }, [pollArgs]);
     progress.counts.polls += 1;

@@ -8,7 +8,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: BackendContext): 
   const settingsView = (): Record<string, unknown> => ({ ...ctx.settings, latencyOperations: [...ctx.settings.latencyOperations] });
 
   app.get('/_admin/stats', async () => {
-    const snapshot = ctx.stats.snapshot();
+    const snapshot = { ...ctx.stats.snapshot(), webhooks: { ...ctx.stats.webhooks, recent: ctx.webhooks?.recentDeliveries() ?? [] } };
     if (!ctx.deployments) return { ...snapshot, settings: settingsView() };
     await ctx.deployments.tick();
     // live: exist (and bill); deleting: DELETE accepted, not gone yet.

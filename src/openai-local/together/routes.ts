@@ -381,7 +381,8 @@ export async function registerTogetherRoutes(app: FastifyInstance, ctx: BackendC
     const plan = planOf(job);
     if (!plan || now < plan.runStartMs) return { estimate_available: false, seconds_remaining: 0 };
     const left = (plan.totalSteps - state.stepsDone) * plan.stepMs;
-    return { estimate_available: true, seconds_remaining: Math.max(0, Math.round(left / 1000)) };
+    // Real seconds, as the caller's clock counts them: a client paces its polls by it (src/domain/polling.ts).
+    return { estimate_available: true, seconds_remaining: Math.max(0, Math.round(left / ctx.clock.timeScale / 1000)) };
   }
 
 }
