@@ -123,7 +123,7 @@ func run(address, namespace, taskQueue, workflowID string, input map[string]any,
 	}
 	fmt.Printf("run fineTunePipeline id=%s run_id=%s task_queue=%s\n", wr.GetID(), wr.GetRunID(), taskQueue)
 
-	last := ""
+	last, waiting := "", false
 	for {
 		p, err := queryProgress(ctx, c, workflowID)
 		switch {
@@ -131,7 +131,10 @@ func run(address, namespace, taskQueue, workflowID string, input map[string]any,
 			return fmt.Errorf("run %s did not end within %s (it goes on; query it again later): %w", workflowID, timeout, err)
 		case err != nil:
 			// No worker has taken the run's first task yet: a query has nobody to answer it.
-			fmt.Fprintf(os.Stderr, "waiting for a worker: %v\n", err)
+			if !waiting {
+				fmt.Fprintf(os.Stderr, "waiting for a worker on task queue %s to answer: %v\n", taskQueue, err)
+				waiting = true
+			}
 		default:
 			if line := describe(p); line != last {
 				fmt.Println(line)
