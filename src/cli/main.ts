@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './context';
+import { register as approve } from './approve';
 import { register as cancel } from './cancel';
 import { register as codecServer } from './codec-server';
 import { register as demo } from './demo';
@@ -30,7 +31,7 @@ export function buildProgram(onError: (text: string) => void = (t) => process.st
     .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
-  for (const registerCommand of [validate, run, status, cancel, resume, schedule, line, reap, report, setup, worker, webhooks, dev, demo, openaiLocal, codecServer]) registerCommand(program);
+  for (const registerCommand of [validate, run, status, cancel, resume, approve, schedule, line, reap, report, setup, worker, webhooks, dev, demo, openaiLocal, codecServer]) registerCommand(program);
   return program;
 }
 
