@@ -13,7 +13,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { loadConfig, type AppConfig } from './config';
-import type { PipelineInput, PipelineProgress, PipelineResult } from './domain/pipeline';
+import type { PipelineInput, PipelineOutcome, PipelineProgress } from './domain/pipeline';
 import type { Stage } from './domain/stages';
 import { STAGE_KEY } from './domain/search-attributes';
 import { RunAlreadyExistsError, startPipeline } from './starter';
@@ -25,12 +25,18 @@ export {
   PipelineInputSchema,
   resolvePipelineInput,
   type LatestMetrics,
+  isSkipped,
+  type PendingApproval,
   type PipelineInput,
+  type PipelineOutcome,
   type PipelineProgress,
   type PipelineResult,
   type ResolvedPipelineInput,
   type RunStatus,
+  type SkippedRunResult,
 } from './domain/pipeline';
+export type { Champion, LineHistoryEntry, LineState } from './domain/lines';
+export type { RunDecision } from './domain/run';
 // The search attribute names tuneflow sets, for visibility queries (`TuneflowStage = 'training'`).
 export { SEARCH_ATTRIBUTE_NAMES, STAGES, TERMINAL_STAGES, type Stage } from './domain/stages';
 export { anonymousWorkflowId, defaultWorkflowId, RunAlreadyExistsError, startPipeline, uiLink, type PipelineHandle } from './starter';
@@ -121,13 +127,8 @@ export class TuneflowClient {
    * Refuses a bad input with the field named before anything starts.
    */
   async start(input: PipelineInput, opts: { workflowId: string }): Promise<RunRef> {
-    // Stopgap until startPipeline's `onExisting` is on main: it returns a closed run itself then.
-    const closed = await this.existingRun(opts.workflowId);
-    if (closed) return closed;
-    // A variable, not a literal: the option type-checks once startPipeline declares it.
-    const startOpts = { workflowId: opts.workflowId, onExisting: 'use-existing' as const };
     try {
-      const handle = await startPipeline(this.temporal, this.config, input, startOpts);
+      const handle = await startPipeline(this.temporal, this.config, input, { workflowId: opts.workflowId, onExisting: 'use-existing' });
       return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {
       // A start racing another start of the same id.
@@ -145,7 +146,7 @@ export class TuneflowClient {
   }
 
   /** Waits for the run's result, following continue-as-new; a run that ends otherwise throws `RunFailedError`. */
-  async result(workflowId: string): Promise<PipelineResult> {
+  async result(workflowId: string): Promise<PipelineOutcome> {
     try {
       return await this.notFoundAsTyped(workflowId, () => this.handle(workflowId).result());
     } catch (err) {

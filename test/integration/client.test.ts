@@ -4,7 +4,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionRefusedError, RunFailedError, RunNotFoundError, TuneflowClient } from '../../src/client';
 import type { AppConfig } from '../../src/config';
-import { waitForStage } from '../helpers/runs';
+import { trained, waitForStage } from '../helpers/runs';
 import { createTestWorker, runTuneflow, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, tuneflowEnv, useTemporal, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -59,7 +59,7 @@ describe('TuneflowClient against the dev server, a worker and the local backend'
     expect(progress.workflowId).toBe(workflowId);
     expect((await tuneflow.progress(workflowId)).stage).not.toBe('validating');
 
-    const result = await tuneflow.result(workflowId);
+    const result = trained(await tuneflow.result(workflowId));
     expect(result.fineTunedModel).toMatch(/^ft:gpt-4o-mini-2024-07-18:/);
     expect(await tuneflow.start(input, { workflowId })).toEqual(first);
     const described = await tuneflow.describe(workflowId);
