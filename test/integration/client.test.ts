@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionRefusedError, RunFailedError, RunNotFoundError, TuneflowClient } from '../../src/client';
 import type { AppConfig } from '../../src/config';
@@ -9,29 +9,18 @@ import { createTestWorker, runTuneflow, SAMPLE_DATASET, startBackend, taskQueueF
 
 const temporal = useTemporal();
 const MODEL = 'gpt-4o-mini-2024-07-18';
-const CANDIDATES = ['ft:gpt-4o-mini-2024-07-18:tuneflow::ckpt-1', 'ft:gpt-4o-mini-2024-07-18:tuneflow::final'];
 
 let backend: Backend;
 let config: AppConfig;
 let tuneflow: TuneflowClient;
 const workers: Array<{ worker: Worker; running: Promise<void> }> = [];
-let gateQueue: string;
 
 beforeAll(async () => {
   backend = await startBackend();
   config = testConfig(temporal.env, backend.url, temporal.artifactsDir, taskQueueFor('client'));
   tuneflow = new TuneflowClient({ client: temporal.env.client, config });
-  gateQueue = taskQueueFor('approval gate');
-  const gateBundle = await bundleWorkflowCode({
-    workflowsPath: path.resolve('test/fixtures/workflows/approval-gate.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-  });
-  for (const worker of [
-    await createTestWorker(temporal.env, config),
-    await Worker.create({ connection: temporal.env.nativeConnection, namespace: config.temporal.namespace, taskQueue: gateQueue, workflowBundle: gateBundle }),
-  ]) {
-    workers.push({ worker, running: worker.run() });
-  }
+  const worker = await createTestWorker(temporal.env, config);
+  workers.push({ worker, running: worker.run() });
 });
 
 afterAll(async () => {
@@ -42,10 +31,14 @@ afterAll(async () => {
 
 const uniqueId = (name: string) => `${name}-${Math.random().toString(16).slice(2, 10)}`;
 
-async function startGate(): Promise<string> {
-  const workflowId = uniqueId('gate');
-  await temporal.env.client.workflow.start('approvalGate', { taskQueue: gateQueue, workflowId, args: [CANDIDATES, CANDIDATES[1]] });
-  return workflowId;
+/** A real pipeline run that requires approval, once it waits for one: its id, the models it offers and the one it recommends. */
+async function startWaitingRun(): Promise<{ workflowId: string; models: string[]; recommended: string }> {
+  const workflowId = uniqueId('approval');
+  await tuneflow.start({ datasetPath: SAMPLE_DATASET, model: 'gpt-4o-mini-2024-07-18', pollIntervalSeconds: 1, eval: { maxExamples: 6 }, approval: 'required' }, { workflowId });
+  const progress = await waitForStage(temporal.env.client, workflowId, 'awaiting_approval', 120_000);
+  const approval = progress.approval;
+  if (!approval?.recommended) throw new Error(`run ${workflowId} waits without a recommended model`);
+  return { workflowId, models: approval.models, recommended: approval.recommended };
 }
 
 describe('TuneflowClient against the dev server, a worker and the local backend', () => {
@@ -105,20 +98,21 @@ describe('TuneflowClient against the dev server, a worker and the local backend'
   });
 
   it('approves a waiting run with one of its candidates, refuses another model with the run’s reason, and refuses any decision once the run has ended', async () => {
-    const workflowId = await startGate();
+    const { workflowId, models } = await startWaitingRun();
+    const pick = models[0] as string;
     const refused = await tuneflow.approve(workflowId, { model: 'gpt-4o', by: 'alice' }).then(() => undefined, (e: unknown) => e);
     expect(refused).toBeInstanceOf(DecisionRefusedError);
-    expect((refused as Error).message).toBe(`Run ${workflowId} refused the approval: gpt-4o is not a candidate of this run (candidates: ${CANDIDATES.join(', ')})`);
-    expect(await tuneflow.approve(workflowId, { model: CANDIDATES[0], by: 'alice', reason: 'lower loss' })).toEqual({ workflowId, outcome: 'promoted', model: CANDIDATES[0] });
-    const decision = await temporal.env.client.workflow.getHandle(workflowId).result();
-    expect(decision).toEqual({ approved: { model: CANDIDATES[0], by: 'alice', reason: 'lower loss' } });
+    expect((refused as Error).message).toBe(`Run ${workflowId} refused the approval: gpt-4o is not a candidate of run ${workflowId}; approve one of: ${models.join(', ')}.`);
+    expect(await tuneflow.approve(workflowId, { model: pick, by: 'alice', reason: 'lower loss' })).toEqual({ workflowId, outcome: 'promoted', model: pick });
+    const result = trained(await tuneflow.result(workflowId));
+    expect(result.decision).toMatchObject({ outcome: 'promoted', model: pick, decidedBy: 'person:alice', reason: 'lower loss' });
     await expect(tuneflow.reject(workflowId, { by: 'bob', reason: 'late' })).rejects.toThrow(`Run ${workflowId} refused the rejection: it has ended (COMPLETED`);
   });
 
   it('rejects a waiting run, recording who and why', async () => {
-    const workflowId = await startGate();
-    expect(await tuneflow.reject(workflowId, { by: 'bob', reason: 'worse on refunds' })).toEqual({ workflowId, outcome: 'rejected', model: null });
-    expect(await temporal.env.client.workflow.getHandle(workflowId).result()).toEqual({ rejected: { by: 'bob', reason: 'worse on refunds' } });
+    const { workflowId, recommended } = await startWaitingRun();
+    expect(await tuneflow.reject(workflowId, { by: 'bob', reason: 'worse on refunds' })).toEqual({ workflowId, outcome: 'rejected', model: recommended });
+    expect(trained(await tuneflow.result(workflowId)).decision).toMatchObject({ outcome: 'rejected', decidedBy: 'person:bob', reason: 'worse on refunds' });
   });
 });
 
@@ -126,28 +120,28 @@ describe('tuneflow approve / reject', () => {
   const env = () => tuneflowEnv(config, { USER: 'carol' });
 
   it('`tuneflow approve <id>` approves the recommended model as $USER; a non-candidate --model exits 2 naming why', async () => {
-    const workflowId = await startGate();
+    const { workflowId, recommended } = await startWaitingRun();
     const wrong = await runTuneflow(['approve', workflowId, '--model', 'gpt-4o'], env());
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain(`tuneflow: Run ${workflowId} refused the approval: gpt-4o is not a candidate of this run`);
+    expect(wrong.stderr).toContain(`tuneflow: Run ${workflowId} refused the approval: gpt-4o is not a candidate of run ${workflowId}`);
     const ok = await runTuneflow(['approve', workflowId, '--reason', 'ship it'], env());
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain(`Approved by carol: ${workflowId} promotes ${CANDIDATES[1]}.`);
-    expect(await temporal.env.client.workflow.getHandle(workflowId).result()).toEqual({ approved: { by: 'carol', reason: 'ship it' } });
+    expect(ok.stdout).toContain(`Approved by carol: ${workflowId} promotes ${recommended}.`);
+    expect(trained(await tuneflow.result(workflowId)).decision).toMatchObject({ outcome: 'promoted', model: recommended, decidedBy: 'person:carol', reason: 'ship it' });
     const late = await runTuneflow(['approve', workflowId], env());
     expect(late.code).toBe(2);
     expect(late.stderr).toContain('it has ended');
   });
 
   it('`tuneflow reject <id> --reason … --by …` rejects; without --reason it exits 2 before sending anything', async () => {
-    const workflowId = await startGate();
+    const { workflowId } = await startWaitingRun();
     const bare = await runTuneflow(['reject', workflowId], env());
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain("required option '--reason <text>' not specified");
     const ok = await runTuneflow(['reject', workflowId, '--reason', 'worse on refunds', '--by', 'dave'], env());
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain(`Rejected by dave: ${workflowId} promotes nothing.`);
-    expect(await temporal.env.client.workflow.getHandle(workflowId).result()).toEqual({ rejected: { by: 'dave', reason: 'worse on refunds' } });
+    expect(trained(await tuneflow.result(workflowId)).decision).toMatchObject({ outcome: 'rejected', decidedBy: 'person:dave', reason: 'worse on refunds' });
   });
 
   it('`tuneflow approve` of an unknown id exits 2 saying no run has it', async () => {
