@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { cliContext, UsageError } from './context';
 import { exportLine, LOCAL_SAMPLE_MODEL, localProvider } from './local-provider';
 import type { LocalStack } from './local-stack';
 import { DEFAULT_LOCAL_PORT, parseLocalBackendFlags, type LocalBackendFlags } from './openai-local';
+import { DEFAULT_WEBHOOK_PORT } from './webhooks';
 
 /** Where `tuneflow dev --store s3` serves the run store: versitygw's own default port, on loopback. */
 export const DEFAULT_S3_PORT = 7070;
@@ -32,15 +34,19 @@ export function register(program: Command): void {
     .option('--time-scale <x>', 'local backend: simulated seconds per real second')
     .option('--provider <name>', 'which provider the local backend plays and the worker speaks to: openai, azure or together (default openai)')
     .option('--deployment-seconds <n>', 'local backend, azure: simulated seconds a deployment takes to provision')
+    .option('--webhooks', `local backend delivers fine-tuning webhooks to a receiver on ${DEFAULT_WEBHOOK_PORT} (as \`tuneflow webhooks\`), and the worker polls at the fallback pace`)
     .option('--store <kind>', `where run files live: local (.tuneflow/artifacts) or s3 (an S3-compatible server on ${DEFAULT_S3_PORT}, data in .tuneflow/s3)`, storeKind, 'local' as const)
-    .action(async (o: Omit<LocalBackendFlags, 'dialect'> & { worker: boolean; provider?: string; store: 'local' | 's3' }) => {
+    .action(async (o: Omit<LocalBackendFlags, 'dialect'> & { worker: boolean; provider?: string; store: 'local' | 's3'; webhooks?: boolean }) => {
       const { config, logger } = await cliContext();
       const [{ isListening }, { startLocalStack }] = await Promise.all([import('../temporal/dev-server'), import('./local-stack')]);
-      const ports = ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`, ...(o.store === 's3' ? [`127.0.0.1:${DEFAULT_S3_PORT}`] : [])];
+      const ports = ['127.0.0.1:7233', '127.0.0.1:8233', `127.0.0.1:${DEFAULT_LOCAL_PORT}`, ...(o.store === 's3' ? [`127.0.0.1:${DEFAULT_S3_PORT}`] : []), ...(o.webhooks ? [`127.0.0.1:${DEFAULT_WEBHOOK_PORT}`] : [])];
       for (const addr of ports) {
         if (await isListening(addr)) throw new UsageError(`${addr} is already in use: is another \`tuneflow dev\` running?`);
       }
-      const { worker, provider, store, ...flags } = o;
+      const { worker, provider, store, webhooks, ...flags } = o;
+      if (webhooks && provider !== undefined && provider !== 'openai') throw new UsageError(`--webhooks: webhooks are OpenAI's; --provider ${provider} sends none.`);
+      // A fresh secret each start unless one is set: the backend signs with it and the receiver verifies, both in this process.
+      const webhookSecret = webhooks ? (config.webhooks?.secret ?? `whsec_${randomBytes(32).toString('base64')}`) : undefined;
       const backendOptions = parseLocalBackendFlags({ ...flags, ...(provider !== undefined ? { dialect: provider } : {}), port: String(DEFAULT_LOCAL_PORT), stateDir: path.join(config.home, `openai-local${provider && provider !== 'openai' ? `-${provider}` : ''}`) });
       const stack = await startLocalStack({
         config,
@@ -48,7 +54,12 @@ export function register(program: Command): void {
         worker,
         provider: backendOptions.dialect ?? 'openai',
         server: { port: 7233, uiPort: 8233, dbFile: path.join(config.home, 'temporal.db') },
-        backend: { ...backendOptions, logger: logger.child({ component: 'openai-local' }) },
+        backend: {
+          ...backendOptions,
+          ...(webhookSecret ? { webhookUrl: `http://127.0.0.1:${DEFAULT_WEBHOOK_PORT}/webhooks`, webhookSecret } : {}),
+          logger: logger.child({ component: 'openai-local' }),
+        },
+        ...(webhookSecret ? { webhooks: { port: DEFAULT_WEBHOOK_PORT, secret: webhookSecret } } : {}),
         ...(store === 's3'
           ? {
               s3: {
@@ -74,7 +85,7 @@ export function register(program: Command): void {
 }
 
 /** What `tuneflow dev` prints once it is up. The key is the local one: the user's real key never appears. */
-export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'> & Partial<Pick<LocalStack, 's3'>>, dbFile: string): string {
+export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config' | 'worker'> & Partial<Pick<LocalStack, 's3' | 'webhooks'>>, dbFile: string): string {
   const kind = stack.config.provider.kind;
   const local = localProvider(kind, stack.backend.url);
   const store = stack.config.store?.kind === 's3' ? stack.config.store : null;
@@ -86,6 +97,7 @@ export function devBanner(stack: Pick<LocalStack, 'server' | 'backend' | 'config
     `  local backend  ${stack.backend.url} (speaks ${kind === 'openai' ? 'OpenAI' : kind === 'azure' ? 'Azure OpenAI, with ARM deployments' : 'Together AI'})`,
     `  worker       ${stack.worker ? `task queue ${stack.config.temporal.taskQueue}` : 'not started (--no-worker)'}`,
     ...(s3 ? [`  S3 store     ${s3.TUNEFLOW_STORE} at ${s3.AWS_ENDPOINT_URL} (versitygw)`] : []),
+    ...(stack.webhooks ? [`  webhooks     the backend delivers to ${stack.webhooks.url}; the worker polls every ${stack.config.webhooks?.fallbackSeconds ?? 600} s as a fallback`] : []),
     `  data roots   ${stack.config.dataRoots.join(path.delimiter)} (TUNEFLOW_DATA_ROOTS)`,
     '',
     'In another shell:',

@@ -3,6 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
+import { DEFAULT_WEBHOOK_FALLBACK_SECONDS } from '../domain/polling';
+import type { WebhookReceiver } from '../webhooks/receiver';
 import type { ProviderKind } from '../provider/types';
 import { startLocalBackend, type LocalBackend, type LocalBackendOptions } from '../openai-local';
 import { connectClient, openWorkerConnection } from '../temporal/connect';
@@ -21,6 +23,8 @@ export interface LocalStack {
   backend: LocalBackend;
   /** The S3-compatible server holding the run store, when started with one. */
   s3: S3Server | null;
+  /** The in-process webhook receiver the backend delivers to, when started with one. */
+  webhooks: WebhookReceiver | null;
   config: AppConfig;
   client: Client;
   worker: Worker | null;
@@ -39,6 +43,8 @@ export async function startLocalStack(opts: {
   provider?: ProviderKind;
   /** Also start an S3-compatible server and keep the run store in `bucket` under `prefix` there. */
   s3?: S3ServerOptions & { bucket: string; prefix: string };
+  /** Also receive the backend's webhooks (`tuneflow webhooks` in-process on `port`), and tell the worker runs are woken by them. */
+  webhooks?: { port: number; secret: string };
 }): Promise<LocalStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -75,9 +81,18 @@ export async function startLocalStack(opts: {
             s3: { endpoint: s3.endpoint, region: s3.region, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
           }
         : {}),
+      ...(opts.webhooks ? { webhooks: { enabled: true, fallbackSeconds: opts.config.webhooks?.fallbackSeconds ?? DEFAULT_WEBHOOK_FALLBACK_SECONDS, secret: opts.webhooks.secret } } : {}),
     };
     const client = await connectClient(config.temporal, { codec: config.codec });
     stops.push(() => client.connection.close());
+    let webhooks: WebhookReceiver | null = null;
+    if (opts.webhooks) {
+      const [{ createProvider }, { startWebhookReceiver }] = await Promise.all([import('../provider'), import('../webhooks/receiver')]);
+      const provider = createProvider(config.provider);
+      const receiver = await startWebhookReceiver({ host: '127.0.0.1', port: opts.webhooks.port, secret: opts.webhooks.secret, client, provider: () => provider, logger: opts.logger });
+      webhooks = receiver;
+      stops.push(() => receiver.close());
+    }
     let worker: Worker | null = null;
     let workerDone: Promise<void> | null = null;
     if (opts.worker) {
@@ -93,7 +108,7 @@ export async function startLocalStack(opts: {
         await done;
       });
     }
-    return { server, backend, s3, config, client, worker, workerDone, stop };
+    return { server, backend, s3, webhooks, config, client, worker, workerDone, stop };
   } catch (err) {
     await stop();
     throw err;
