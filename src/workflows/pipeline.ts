@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  allHandlersFinished,
   ChildWorkflowFailure,
   ApplicationFailure,
   CancellationScope,
@@ -383,8 +384,14 @@ function approvalDesk(run: RunContext): ApprovalDesk {
   );
   return {
     async wait(timeoutSeconds) {
-      const answered = await condition(() => decision !== null, timeoutSeconds * 1000, { summary: `wait up to ${humanDuration(timeoutSeconds)} for approve or reject` });
-      return answered ? decision : null;
+      // Not condition(fn, timeout): an answer would cancel its timer in the same task the update completes in, and the
+      // recorded order of the two differs from the one a replay makes. This timer is never cancelled, and nothing else
+      // is asked of Temporal until the update has completed.
+      let timedOut = false;
+      void sleep(timeoutSeconds * 1000, { summary: `wait up to ${humanDuration(timeoutSeconds)} for approve or reject` }).then(() => (timedOut = true));
+      await condition(() => decision !== null || timedOut);
+      await condition(allHandlersFinished);
+      return decision;
     },
   };
 }
