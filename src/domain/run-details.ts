@@ -48,7 +48,8 @@ const STAGE_WORDS: Record<Stage, string> = {
  * and ETA, the counts, and what a person must do when the run waits for one. Aggregates only.
  */
 export function currentDetails(progress: PipelineProgress, nowMs: number, extra: { line?: string | undefined; approvalHint?: string | null } = {}): string {
-  const lines: string[] = [`**${STAGE_WORDS[progress.stage]}**${extra.line ? ` · line \`${extra.line}\`` : ''}`];
+  // The blank line makes the list a list in the UI's markdown, not words run on after the title.
+  const lines: string[] = [`**${STAGE_WORDS[progress.stage]}**${extra.line ? ` · line \`${extra.line}\`` : ''}`, ''];
   const c = progress.counts;
   if (c.examples !== null) lines.push(`- dataset: ${c.examples} examples${c.trainExamples !== null ? ` (${c.trainExamples} train / ${c.validExamples ?? 0} validation)` : ''}`);
   if (progress.jobId) {

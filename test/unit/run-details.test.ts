@@ -27,6 +27,7 @@ describe('what the Temporal UI shows of a run', () => {
     const text = currentDetails(progress, 1_800_000_000 * 1000, { line: 'support-bot' });
     expect(text.split('\n')).toEqual([
       '**Training** · line `support-bot`',
+      '',
       '- dataset: 120 examples (96 train / 24 validation)',
       '- job: `ftjob-abc` (running, step 240 of 800)',
       '- loss: train 0.4123 · validation 0.5000 · full validation —',
