@@ -32,7 +32,7 @@ const RUN_WIDTH = 1280;
 const MAX_RUN_HEIGHT = 1500;
 
 /** The columns a person adds to the run list: the UI lists a custom search attribute under its own name. */
-export const TUNEFLOW_COLUMNS = [SEARCH_ATTRIBUTE_NAMES.stage, SEARCH_ATTRIBUTE_NAMES.model, SEARCH_ATTRIBUTE_NAMES.line, SEARCH_ATTRIBUTE_NAMES.outcome, SEARCH_ATTRIBUTE_NAMES.jobId];
+export const TUNEFLOW_COLUMNS = [SEARCH_ATTRIBUTE_NAMES.stage, SEARCH_ATTRIBUTE_NAMES.model, SEARCH_ATTRIBUTE_NAMES.line, SEARCH_ATTRIBUTE_NAMES.outcome, SEARCH_ATTRIBUTE_NAMES.fineTunedModel, SEARCH_ATTRIBUTE_NAMES.jobId];
 
 /**
  * The Temporal UI keeps the run list's columns per namespace in localStorage under this key (its
