@@ -1,14 +1,8 @@
 // `tuneflow codec-server`: Temporal's remote codec endpoint, so the Temporal UI can show decrypted payloads.
 import type { Command } from 'commander';
-import { cliContext, UsageError } from './context';
+import { cliContext, parsePort, UsageError } from './context';
 
 export const DEFAULT_CODEC_SERVER_PORT = 8888;
-
-function parsePort(raw: string): number {
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number 0..65535, got ${JSON.stringify(raw)}`);
-  return port;
-}
 
 function originOf(raw: string, previous: string[] = []): string[] {
   let origin: string;
@@ -24,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('codec-server')
     .description('serve Temporal\'s codec protocol (POST /encode, /decode) with the codec keys, for the Temporal UI and CLI')
-    .option('--port <port>', `port to listen on (0 = any free port, default ${DEFAULT_CODEC_SERVER_PORT})`, parsePort)
+    .option('--port <port>', `port to listen on (0 = any free port, default ${DEFAULT_CODEC_SERVER_PORT})`, parsePort())
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
     .option('--ui-origin <url>', 'a browser origin allowed to call it (repeatable; default: the origin of TEMPORAL_UI_URL)', originOf)
     .action(async (o: { port?: number; host: string; uiOrigin?: string[] }) => {

@@ -53,3 +53,12 @@ export function parseNumber(name: string) {
     return n;
   };
 }
+
+/** A commander parser for a port flag (0 = any free port), named in its error. */
+export function parsePort(name = '--port') {
+  return (raw: string): number => {
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} must be a port number 0..65535, got ${JSON.stringify(raw)}`);
+    return port;
+  };
+}

@@ -1,22 +1,16 @@
 // `tuneflow webhooks`: the endpoint OpenAI's fine-tuning webhooks go to; each verified one wakes its run.
 import type { Command } from 'commander';
-import { cliContext, connectClient, UsageError } from './context';
+import { cliContext, connectClient, parsePort, UsageError } from './context';
 
 export const DEFAULT_WEBHOOK_PORT = 8790;
 /** A webhook is answered within one provider call: a hung provider must not hold the answer past OpenAI's patience. */
 const PROVIDER_TIMEOUT_MS = 10_000;
 
-function parsePort(raw: string): number {
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number 0..65535, got ${JSON.stringify(raw)}`);
-  return port;
-}
-
 export function register(program: Command): void {
   program
     .command('webhooks')
     .description('receive OpenAI fine-tuning webhooks (POST /webhooks), verify their signatures (OPENAI_WEBHOOK_SECRET) and signal the runs they are about')
-    .option('--port <port>', `port to listen on (0 = any free port, default ${DEFAULT_WEBHOOK_PORT})`, parsePort)
+    .option('--port <port>', `port to listen on (0 = any free port, default ${DEFAULT_WEBHOOK_PORT})`, parsePort())
     .option('--host <ip>', 'address to listen on (put a TLS reverse proxy or tunnel in front for OpenAI to reach it)', '127.0.0.1')
     .action(async (o: { port?: number; host: string }) => {
       const { config, logger } = await cliContext();
