@@ -18,7 +18,7 @@ import type { Stage } from './domain/stages';
 import { STAGE_KEY } from './domain/search-attributes';
 import { RunAlreadyExistsError, startPipeline } from './starter';
 import { connectClient } from './temporal/connect';
-import { approveUpdate, progressQuery, rejectUpdate, type ApproveRequest, type DecisionAck, type RejectRequest } from './workflows/messages';
+import { approveUpdate, progressQuery, rejectUpdate, type ApproveRequest, type DecisionAck, type RejectRequest } from './messages';
 
 export { loadConfig, type AppConfig } from './config';
 export {
@@ -43,7 +43,7 @@ export { anonymousWorkflowId, defaultWorkflowId, RunAlreadyExistsError, startPip
 // A client from the config's Temporal settings (envconfig profile) whose payloads go through the codec keys, if any.
 export { connectClient, tuneflowDataConverter } from './temporal/connect';
 // Definitions only (defineQuery/defineSignal/defineUpdate): importing them loads no workflow code.
-export * from './workflows/messages';
+export * from './messages';
 
 /** A run as the client knows it: its workflow id and the first run id of its chain (stable across continue-as-new). */
 export interface RunRef {

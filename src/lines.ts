@@ -1,8 +1,7 @@
 import { isGrpcDeadlineError, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { LINE_NAME_PATTERN, LINE_WORKFLOW_TYPE, lineWorkflowId, type Champion, type LineState } from './domain/lines';
+import { LINE_NAME_PATTERN, LINE_WORKFLOW_TYPE, lineWorkflowId, type Champion, type LineState, type ModelLineWorkflow } from './domain/lines';
 import { LINE_KEY } from './domain/search-attributes';
-import { lineStateQuery, promoteUpdate, rollbackUpdate } from './workflows/messages';
-import type { modelLine } from './workflows/line';
+import { lineStateQuery, promoteUpdate, rollbackUpdate } from './messages';
 
 /**
  * Model lines from outside a worker (the `tuneflow line` commands, other services): each line is a
@@ -38,8 +37,8 @@ export function assertLineName(line: string): void {
 }
 
 /** Starts the line's entity workflow on first use, or uses the running one (update-with-start). */
-export function lineStartOperation(line: string, taskQueue: string): WithStartWorkflowOperation<typeof modelLine> {
-  return new WithStartWorkflowOperation<typeof modelLine>(LINE_WORKFLOW_TYPE, {
+export function lineStartOperation(line: string, taskQueue: string): WithStartWorkflowOperation<ModelLineWorkflow> {
+  return new WithStartWorkflowOperation<ModelLineWorkflow>(LINE_WORKFLOW_TYPE, {
     workflowId: lineWorkflowId(line),
     taskQueue,
     args: [{ line }],

@@ -3,7 +3,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Champion, LineRunRecord } from '../domain/lines';
 import { assertLineName, InvalidLineNameError, lineStartOperation, queryLineState, recordLineRunUpdateId } from '../lines';
-import { recordLineRunUpdate } from '../workflows/messages';
+import { recordLineRunUpdate } from '../messages';
 import { nonRetryable } from './failures';
 
 export interface LineActivityDeps {

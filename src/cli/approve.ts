@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { TuneflowClient } from '../client';
-import type { DecisionAck } from '../workflows/messages';
+import type { DecisionAck } from '../messages';
 import { cliConfig, connectClient, UsageError } from './context';
 
 /** Who decides when `--by` is not given: the login name, as `$USER` or the OS account says. */

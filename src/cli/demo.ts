@@ -22,7 +22,7 @@ export function register(program: Command): void {
         import('../log'),
         import('./local-stack'),
         import('../starter'),
-        import('../workflows/messages'),
+        import('../messages'),
       ]);
       // The demo talks to a person: progress lines and the summary, not every activity's log line.
       const logger = createLogger(config.logLevel ?? 'warn');

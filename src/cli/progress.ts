@@ -1,7 +1,7 @@
 import type { createLogUpdate } from 'log-update';
 import { findPayloadKeyError } from '../codec/errors';
 import { isSkipped, type PipelineOutcome, type PipelineProgress } from '../domain/pipeline';
-import type { progressQuery as ProgressQuery } from '../workflows/messages';
+import type { progressQuery as ProgressQuery } from '../messages';
 import { remainingAtPace, renderRunDisplay } from './run-display';
 
 const fmt = (n: number | null, digits = 3) => (n === null ? '–' : n.toFixed(digits));

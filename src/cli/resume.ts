@@ -7,7 +7,7 @@ import { cliConfig, connectClient, UsageError } from './context';
  * it is not waiting for anyway). Returns what to tell the person.
  */
 export async function resumeRun(client: Client, workflowId: string): Promise<string> {
-  const { progressQuery, resumeSignal } = await import('../workflows/messages');
+  const { progressQuery, resumeSignal } = await import('../messages');
   const handle = client.workflow.getHandle(workflowId);
   const progress = await handle.query(progressQuery);
   if (!progress.waitingFor) throw new UsageError(`Run ${workflowId} is not waiting for a person (stage ${progress.stage}); nothing to resume.`);

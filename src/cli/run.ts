@@ -120,7 +120,7 @@ export function register(program: Command): void {
     const { input } = await runInputFromOptions(file, o, '<file>');
     const config = await cliConfig();
     const client = await connectClient(config);
-    const [{ startPipeline, uiLink }, { progressQuery }] = await Promise.all([import('../starter'), import('../workflows/messages')]);
+    const [{ startPipeline, uiLink }, { progressQuery }] = await Promise.all([import('../starter'), import('../messages')]);
     const handle = await startPipeline(client, config, input, { workflowId: o.id });
     const link = uiLink(config.temporal.uiUrl, config.temporal.namespace, handle.workflowId);
     if (!o.wait) {

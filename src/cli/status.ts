@@ -25,7 +25,7 @@ export async function runStatus(client: Client, workflowId: string, uiBase: stri
     import('@temporalio/client'),
     import('../domain/search-attributes'),
     import('../starter'),
-    import('../workflows/messages'),
+    import('../messages'),
   ]);
   const handle = client.workflow.getHandle(workflowId);
   const desc = await handle.describe();
@@ -86,7 +86,7 @@ async function watchStatus(client: Client, workflowId: string, config: { uiUrl: 
     s = await runStatus(client, workflowId, config.uiUrl, config.namespace);
   }
   if (display) {
-    const { progressQuery } = await import('../workflows/messages');
+    const { progressQuery } = await import('../messages');
     const final = await queryWithin(handle, progressQuery, 3000).catch(() => null);
     if (final) display.update(final);
     display.persist();

@@ -61,6 +61,18 @@ export interface LineHistoryEntry {
 /** What `recordLineRun` sends the line: a run's decision. Idempotent by (workflowId, runId). */
 export type LineRunRecord = Omit<LineHistoryEntry, 'kind' | 'previousChampion'> & { workflowId: string; runId: string };
 
+/** The input of the line's entity workflow (`modelLine`). */
+export interface ModelLineInput {
+  line: string;
+  /** The state carried over by continue-as-new; absent for a new line. */
+  state?: LineState;
+  /** Updates handled before the line continues as new (default 500); tests force it small. */
+  maxUpdatesPerRun?: number;
+}
+
+/** The entity workflow's signature, for typed starts without importing workflow code. */
+export type ModelLineWorkflow = (input: ModelLineInput) => Promise<void>;
+
 /** A line as its entity workflow answers the `lineState` query. */
 export interface LineState {
   line: string;

@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FineTuneProvider } from '../provider/types';
-import { jobEventSignal } from '../workflows/messages';
+import { jobEventSignal } from '../messages';
 
 /** The webhook events that end a fine-tuning job: the only ones a run waits for. */
 export const JOB_END_EVENTS: ReadonlySet<string> = new Set(['fine_tuning.job.succeeded', 'fine_tuning.job.failed', 'fine_tuning.job.cancelled']);

@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { EvalBatchRange, PrepareEvalOutput } from '../activities/eval';
 import { planBatches } from '../domain/eval/subsample';
 import type { EvalCandidate, EvalSummary } from '../domain/run';
-import { evalProgressSignal } from './messages';
+import { evalProgressSignal } from '../messages';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 

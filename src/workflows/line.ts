@@ -1,15 +1,10 @@
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { applyPromote, applyRollback, applyRunRecord, emptyLine, LINE_NAME_PATTERN, LineRuleError, type LineChange, type LineState } from '../domain/lines';
-import { LINE_KEY } from '../domain/search-attributes';
-import { lineStateQuery, promoteUpdate, recordLineRunUpdate, rollbackUpdate } from './messages';
+import { applyPromote, applyRollback, applyRunRecord, emptyLine, LINE_NAME_PATTERN, LineRuleError, type LineChange, type ModelLineInput } from '../domain/lines';
 
-export interface ModelLineInput {
-  line: string;
-  /** The state carried over by continue-as-new; absent for a new line. */
-  state?: LineState;
-  /** Updates handled before the line continues as new (default 500); tests force it small. */
-  maxUpdatesPerRun?: number;
-}
+export type { ModelLineInput } from '../domain/lines';
+import { LINE_KEY } from '../domain/search-attributes';
+import { lineStateQuery, promoteUpdate, recordLineRunUpdate, rollbackUpdate } from '../messages';
+
 
 const DEFAULT_MAX_UPDATES_PER_RUN = 500;
 

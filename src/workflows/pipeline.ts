@@ -43,10 +43,10 @@ import { evalCandidates, hostingCost, runArtifactsKey, type EvalCandidate, type 
 import { FINE_TUNED_MODEL_KEY, JOB_ID_KEY, LINE_KEY, OUTCOME_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
 import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
-import { approveUpdate, evalProgressSignal, jobEventSignal, progressQuery, rejectUpdate, resumeSignal, type DecisionAck } from './messages';
+import { approveUpdate, evalProgressSignal, jobEventSignal, progressQuery, rejectUpdate, resumeSignal, type DecisionAck } from '../messages';
 import { reportStage } from './sinks';
 
-export { progressQuery, resumeSignal } from './messages';
+export { progressQuery, resumeSignal } from '../messages';
 
 /**
  * One gate for the 0.2 shape of a run: run-scoped artifacts, continue-as-new after the sleep, the

@@ -10,7 +10,7 @@ import { OUTCOME_KEY } from '../../src/domain/search-attributes';
 import { createSchedule, deleteSchedule, triggerSchedule } from '../../src/schedules';
 import { resolvePipelineInput } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
-import { approveUpdate, lineStateQuery, rejectUpdate } from '../../src/workflows/messages';
+import { approveUpdate, lineStateQuery, rejectUpdate } from '../../src/messages';
 import { trained, waitForStage } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, useTemporal, type Backend } from '../helpers/stack';
 

@@ -7,7 +7,7 @@ import type { AppConfig } from '../../src/config';
 import { lineWorkflowId, type Champion, type LineRunRecord, type LineState } from '../../src/domain/lines';
 import { LINE_KEY } from '../../src/domain/search-attributes';
 import { LineRequestRefusedError, promoteModel, rollbackLine, showLine, UnknownLineError } from '../../src/lines';
-import { lineStateQuery, promoteUpdate, recordLineRunUpdate } from '../../src/workflows/messages';
+import { lineStateQuery, promoteUpdate, recordLineRunUpdate } from '../../src/messages';
 import { runTuneflow, silentLogger, taskQueueFor, testConfig, tuneflowEnv, useTemporal, type TuneflowExit } from '../helpers/stack';
 
 const temporal = useTemporal();

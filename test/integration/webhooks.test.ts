@@ -11,7 +11,7 @@ import { createProvider } from '../../src/provider';
 import type { FineTuneProvider } from '../../src/provider/types';
 import { startPipeline } from '../../src/starter';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver';
-import type { JobEvent } from '../../src/workflows/messages';
+import type { JobEvent } from '../../src/messages';
 import { waitForProgress } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, useTemporal, type Backend } from '../helpers/stack';
 

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Champion, LineRunRecord, LineState } from '../domain/lines';
-import type { PipelineProgress } from '../domain/pipeline';
+import type { Champion, LineRunRecord, LineState } from './domain/lines';
+import type { PipelineProgress } from './domain/pipeline';
 
 /**
  * The messages tuneflow's workflows accept, as definitions only: importing this module loads no
