@@ -40,7 +40,7 @@ import { approvableModels, challengerOf, gateDecision, gateReason, lineScores } 
 import { KEY_REFUSAL_TYPES, unreachableBackoffSeconds } from '../domain/provider-trouble';
 import { currentDetails, humanDuration, pollSummary, pollWaitSummary } from '../domain/run-details';
 import { evalCandidates, hostingCost, runArtifactsKey, type EvalCandidate, type EvalSummary, type RunDecision, type RunFacts, type ServingFacts } from '../domain/run';
-import { FINE_TUNED_MODEL_KEY, JOB_ID_KEY, LINE_KEY, OUTCOME_KEY, STAGE_KEY } from '../domain/search-attributes';
+import { BASE_MODEL_KEY, FINE_TUNED_MODEL_KEY, JOB_ID_KEY, LINE_KEY, OUTCOME_KEY, STAGE_KEY } from '../domain/search-attributes';
 import { isTerminalJobStatus, type Stage } from '../domain/stages';
 import { evaluateCandidates, evaluateInline, type EvaluationInput } from './evaluation';
 import { approveUpdate, evalProgressSignal, jobEventSignal, progressQuery, rejectUpdate, resumeSignal, type DecisionAck } from '../messages';
@@ -173,6 +173,8 @@ interface RunContext {
   showDetails(): void;
   /** True once a webhook said something about the job since the last poll. */
   jobEventArrived: boolean;
+  /** Whether the fine-tuned model's name may be a search attribute (in clear even with codec keys). */
+  modelNamesInClear: boolean;
   enter(stage: Stage): void;
   tagged: boolean;
   /** True from the moment a create call may have reached the provider. */
@@ -210,6 +212,8 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
 
   // 0.4 workers refuse to start unless the attributes are registered: every 0.4 run keeps them, however it was started.
   const tagged = v4 || info.typedSearchAttributes.get(STAGE_KEY) !== undefined;
+  // Search attributes are never encrypted: a model's name goes there only when the starter put the base model there (it does not with codec keys).
+  const modelNamesInClear = info.typedSearchAttributes.get(BASE_MODEL_KEY) !== undefined;
   // A run continued as new was already counted in its stage by the execution before.
   let reportedStage: Stage | null = carry ? progress.stage : null;
   const run: RunContext = {
@@ -222,6 +226,7 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     v4,
     progress,
     tagged,
+    modelNamesInClear,
     jobEventArrived: false,
     showDetails() {
       if (v4) setCurrentDetails(currentDetails(progress, workflowNowMs(), { line: input.line, approvalHint: approvalHint(workflowId, progress) }));
@@ -252,10 +257,8 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
     else log.info('job event ignored', { workflowId, jobId: event.jobId, type: event.type, stage: progress.stage });
   });
   const approval = approvalDesk(run);
-  if (v4 && !carry) {
-    // Runs started without them (another service, an old schedule) get the attributes a person filters by.
-    upsertSearchAttributes([{ key: STAGE_KEY, value: progress.stage }, ...(input.line ? [{ key: LINE_KEY, value: input.line }] : [])]);
-  }
+  // Runs started without it (another service, a bare start) get the line a person filters by; the stage follows at once.
+  if (v4 && !carry && input.line && info.typedSearchAttributes.get(LINE_KEY) === undefined) upsertSearchAttributes([{ key: LINE_KEY, value: input.line }]);
 
   try {
     const trained = carry ?? (await prepareAndStartJob(run));
@@ -292,7 +295,7 @@ export async function fineTunePipeline(rawInput: PipelineInput, carry?: Training
 function markOutcome(run: RunContext, outcome: string, result?: PipelineResult): void {
   if (!run.v4) return;
   const model = result?.fineTunedModel ?? run.progress.fineTunedModel;
-  upsertSearchAttributes([{ key: OUTCOME_KEY, value: outcome }, ...(model ? [{ key: FINE_TUNED_MODEL_KEY, value: model }] : [])]);
+  upsertSearchAttributes([{ key: OUTCOME_KEY, value: outcome }, ...(model && run.modelNamesInClear ? [{ key: FINE_TUNED_MODEL_KEY, value: model }] : [])]);
   upsertMemo({
     outcome,
     fineTunedModel: model ?? null,
@@ -731,7 +734,7 @@ async function followTrainAndEvaluate(run: RunContext, trained: TrainingCarry, a
     });
   }
   progress.fineTunedModel = poll.fineTunedModel;
-  if (run.v4) upsertSearchAttributes([{ key: FINE_TUNED_MODEL_KEY, value: poll.fineTunedModel }]);
+  if (run.v4 && run.modelNamesInClear) upsertSearchAttributes([{ key: FINE_TUNED_MODEL_KEY, value: poll.fineTunedModel }]);
 
   run.enter('selecting_checkpoint');
   const checkpoints: CheckpointSummary[] = await checkpointActivities.listJobCheckpoints({ jobId: trained.jobId });

@@ -8,7 +8,7 @@ import { ensureBuilt, ROOT } from '../helpers/build';
 import { createTestWorker, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, tuneflowEnv, useTemporal, type Backend } from '../helpers/stack';
 
 /** Another service's code: only `tuneflow/client`, as its README shows. */
-const SERVICE_TS = `import { TuneflowClient, TERMINAL_STAGES, type PipelineInput, type Stage } from 'tuneflow/client';
+const SERVICE_TS = `import { isSkipped, TuneflowClient, TERMINAL_STAGES, type PipelineInput, type Stage } from 'tuneflow/client';
 
 const [datasetPath, workflowId] = process.argv.slice(2) as [string, string];
 const tuneflow = await TuneflowClient.connect();
@@ -23,7 +23,7 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 200));
 }
 const result = await tuneflow.result(workflowId);
-console.log(JSON.stringify({ first, second, stages, status: result.status, fineTunedModel: result.fineTunedModel }));
+console.log(JSON.stringify({ first, second, stages, status: result.status, fineTunedModel: isSkipped(result) ? null : result.fineTunedModel }));
 await tuneflow.close();
 `;
 
