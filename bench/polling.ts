@@ -30,7 +30,7 @@ import { startPipeline } from '../src/starter';
 import { openWorkerConnection } from '../src/temporal/connect';
 import { startWebhookReceiver } from '../src/webhooks/receiver';
 import { createWorker } from '../src/worker';
-import { progressQuery } from '../src/workflows/messages';
+import { progressQuery } from '../src/messages';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 

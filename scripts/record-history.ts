@@ -24,7 +24,7 @@ import { startPipeline } from '../src/starter';
 import { findTemporalCli } from '../src/temporal/cli';
 import { resumeRun } from '../src/cli/resume';
 import { progressQuery } from '../src/workflows';
-import { approveUpdate } from '../src/workflows/messages';
+import { approveUpdate } from '../src/messages';
 import { lineWorkflowId } from '../src/domain/lines';
 
 // A recognisable key, so the replay test can prove that secrets never reach history.

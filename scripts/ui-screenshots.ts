@@ -21,7 +21,7 @@ import { startLocalStack, type LocalStack } from '../src/cli/local-stack';
 import { loadConfig } from '../src/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '../src/domain/stages';
 import { startPipeline, type PipelineHandle } from '../src/starter';
-import { progressQuery } from '../src/workflows/messages';
+import { progressQuery } from '../src/messages';
 
 const REPO = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
 const SAMPLE = path.join(REPO, 'data/sample/support-conversations.jsonl');
