@@ -1,7 +1,9 @@
 // Receives a multipart upload: the `file` part streamed to a temp file in the store, the other fields as strings.
+import { rename } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import type { BackendContext } from './context';
+import type { FileRecord } from './types';
 import { throttleBytes } from './throttle';
 
 export interface ReceivedUpload {
@@ -45,4 +47,12 @@ export async function receiveUpload(request: FastifyRequest, ctx: BackendContext
       received.fields[part.fieldname] = String(part.value);
     }
   }
+}
+
+/** Moves the received file into the store as `rec`'s content and records it: the step every upload route ends with. */
+export async function keepUpload(ctx: BackendContext, received: ReceivedUpload, rec: FileRecord): Promise<void> {
+  await rename(received.tmp ?? '', ctx.store.blobPath(rec.id));
+  received.tmp = null;
+  await ctx.store.putFile(rec);
+  ctx.stats.created.files += 1;
 }

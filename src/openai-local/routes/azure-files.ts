@@ -1,13 +1,13 @@
 // Azure's /openai/v1/files: uploads need `expires_after` (the v1 spec requires it); expired files are gone.
 import { createReadStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { azureBadRequest } from '../azure-errors';
 import { toSec } from '../clock';
 import type { BackendContext } from '../context';
 import { fileNotFound } from '../errors';
 import { newAzureFileId } from '../ids';
-import { receiveUpload, type ReceivedUpload } from '../multipart';
+import { keepUpload, receiveUpload, type ReceivedUpload } from '../multipart';
 import { page, type Query, queryLimit, queryString } from '../query';
 import type { FilePurpose, FileRecord } from '../types';
 
@@ -72,10 +72,7 @@ export function registerAzureFileRoutes(app: FastifyInstance, ctx: BackendContex
         filename: file.filename,
         purpose: purpose as FilePurpose,
       };
-      await rename(received.tmp ?? '', ctx.store.blobPath(rec.id));
-      received.tmp = null;
-      await ctx.store.putFile(rec);
-      ctx.stats.created.files += 1;
+      await keepUpload(ctx, received, rec);
       ctx.log.info({ fileId: rec.id, bytes: rec.bytes, purpose: rec.purpose, expiresInSeconds: seconds }, 'file uploaded');
       return azureFileToApi(rec);
     } finally {

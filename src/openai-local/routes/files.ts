@@ -1,12 +1,12 @@
 // /v1/files: multipart upload streamed to disk, list with paging, retrieve, content, delete.
 import { createReadStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { BackendContext } from '../context';
 import { badRequest, fileNotFound } from '../errors';
 import { newFileId } from '../ids';
 import { page, type Query, queryLimit, queryString } from '../query';
-import { receiveUpload, type ReceivedUpload } from '../multipart';
+import { keepUpload, receiveUpload, type ReceivedUpload } from '../multipart';
 import type { FilePurpose, FileRecord } from '../types';
 import { toSec } from '../clock';
 
@@ -41,10 +41,7 @@ export function registerFileRoutes(app: FastifyInstance, ctx: BackendContext): v
         filename: upload.filename,
         purpose: purpose as FilePurpose,
       };
-      await rename(received.tmp ?? '', ctx.store.blobPath(rec.id));
-      received.tmp = null;
-      await ctx.store.putFile(rec);
-      ctx.stats.created.files += 1;
+      await keepUpload(ctx, received, rec);
       ctx.log.info({ fileId: rec.id, bytes: rec.bytes, purpose: rec.purpose }, 'file uploaded');
       return fileToApi(rec);
     } finally {

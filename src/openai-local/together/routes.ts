@@ -1,11 +1,11 @@
 // The Together dialect: /v1/files/upload, /v1/files, /v1/fine-tunes (events, checkpoints, metrics, cancel), /v1/endpoints, /v1/chat/completions.
 import { randomUUID } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { toSec } from '../clock';
 import type { BackendContext } from '../context';
 import { ORG_ID } from '../models';
-import { receiveUpload, type ReceivedUpload } from '../multipart';
+import { keepUpload, receiveUpload, type ReceivedUpload } from '../multipart';
 import { hash32 } from '../random';
 import type { FileRecord, JobRecord } from '../types';
 import { findTogetherBaseModel, modelOutputName, TOGETHER_HARDWARE, TOGETHER_NAMESPACE, togetherBaseModels } from './catalog';
@@ -83,10 +83,7 @@ export async function registerTogetherRoutes(app: FastifyInstance, ctx: BackendC
         togetherFileType: fileType as TogetherFileType,
         togetherPurpose: purpose as TogetherFilePurpose,
       };
-      await rename(received.tmp ?? '', ctx.store.blobPath(rec.id));
-      received.tmp = null;
-      await ctx.store.putFile(rec);
-      ctx.stats.created.files += 1;
+      await keepUpload(ctx, received, rec);
       ctx.log.info({ fileId: rec.id, bytes: rec.bytes, purpose }, 'file uploaded');
       return fileView(rec);
     } finally {
