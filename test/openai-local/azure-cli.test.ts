@@ -1,12 +1,9 @@
 // `tuneflow openai-local --dialect azure`: the flag, and a process that serves Azure's data plane and ARM.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { addLocalBackendOptions, parseLocalBackendFlags } from '../../src/cli/openai-local';
+import { startBackendCli, stopBackendCli } from './helpers';
 
 describe('openai-local --dialect', () => {
   it('parses the dialect and the Azure deployment flags, and refuses unknown values', () => {
@@ -19,20 +16,7 @@ describe('openai-local --dialect', () => {
   });
 
   it('starts in the azure dialect: prints the v1 data-plane URL, answers api-key requests and ARM, exits cleanly', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'openai-local-azure-cli-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-cli.ts'), 'openai-local', '--dialect', 'azure', '--port', '0', '--state-dir', stateDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TUNEFLOW_LOG_LEVEL: 'warn' },
-    });
-    let stdout = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const line = stdout.split('\n')[0];
-        if (stdout.includes('\n') && line) resolve(line);
-      });
-      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
+    const { child, url, stateDir } = await startBackendCli(['--dialect', 'azure']);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/openai\/v1$/);
     expect((await fetch(`${url}/models`, { headers: { 'api-key': 'k' } })).status).toBe(200);
     expect((await fetch(`${url}/models`)).status).toBe(401);
@@ -42,9 +26,7 @@ describe('openai-local --dialect', () => {
       { headers: { authorization: 'Bearer t' } },
     );
     expect(await deployments.json()).toEqual({ value: [] });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await stopBackendCli(child)).toBe(0);
     await rm(stateDir, { recursive: true, force: true });
   });
 });

@@ -1,8 +1,10 @@
 // Shared test fixtures: a backend on port 0 in a temp dir, a contract-checking SDK client, support datasets.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import OpenAI, { toFile } from 'openai';
 import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import { type LocalBackend, type LocalBackendOptions, startLocalBackend } from '../../src/openai-local/index';
@@ -162,4 +164,35 @@ export async function collectPages<T extends { id: string }>(fetchPage: (after: 
     after = page.data[page.data.length - 1]?.id;
   }
   throw new Error('paging did not terminate');
+}
+
+type BackendCliProcess = ChildProcessByStdio<null, Readable, Readable>;
+
+/**
+ * `tuneflow openai-local --port 0 --state-dir <temp> …args` in its own process, once it has printed its base URL
+ * (the first line of stdout). `stdout()` is everything it printed so far; the caller removes `stateDir`.
+ */
+export async function startBackendCli(args: string[]): Promise<{ child: BackendCliProcess; url: string; stdout: () => string; stateDir: string }> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'openai-local-cli-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-cli.ts'), 'openai-local', ...args, '--port', '0', '--state-dir', stateDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TUNEFLOW_LOG_LEVEL: 'warn' },
+  });
+  let stdout = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const line = stdout.split('\n')[0];
+      if (stdout.includes('\n') && line) resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+  });
+  return { child, url, stdout: () => stdout, stateDir };
+}
+
+/** SIGTERM, then the exit code. */
+export async function stopBackendCli(child: BackendCliProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
 }
