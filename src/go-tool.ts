@@ -79,3 +79,38 @@ export async function goInstallToCache(b: GoBuild): Promise<string> {
     await rm(tmpBin, { recursive: true, force: true });
   }
 }
+
+/** A binary tuneflow finds or builds: where a person may point to it, and which Go module builds it. */
+export interface GoToolSpec<E extends string> {
+  /** The variable naming the binary (`TEMPORAL_CLI`, `TUNEFLOW_S3_SERVER`). */
+  envVar: E;
+  /** `module/path/cmd/x@version`. */
+  module: string;
+  exe: string;
+  /** The cache folder's name under the user cache, e.g. `temporal-cli-v1.5.1`. */
+  cacheName: string;
+  label: string;
+  expected: string;
+}
+
+/**
+ * The binary from `$<envVar>`, then PATH, then the user cache, then a `go install` into the cache (when
+ * `build` and Go are there); null when none of them has it.
+ */
+export async function findGoTool<E extends string>(
+  spec: GoToolSpec<E>,
+  opts: { env: NodeJS.ProcessEnv; say: (msg: string) => void; build: boolean },
+): Promise<{ path: string; source: E | 'PATH' | 'cache' | 'built' } | null> {
+  const named = opts.env[spec.envVar];
+  if (named) {
+    if (await isExecutable(named)) return { path: named, source: spec.envVar };
+    throw new Error(`${spec.envVar}=${named} is not an executable file`);
+  }
+  const fromPath = findOnPath(spec.exe, opts.env);
+  if (fromPath) return { path: fromPath, source: 'PATH' };
+  const cacheBin = path.join(userCacheDir(opts.env), spec.cacheName);
+  const cached = path.join(cacheBin, spec.exe);
+  if (await isExecutable(cached)) return { path: cached, source: 'cache' };
+  if (!opts.build || !hasGo(opts.env)) return null;
+  return { path: await goInstallToCache({ module: spec.module, exe: spec.exe, cacheBin, label: spec.label, expected: spec.expected, say: opts.say, env: opts.env }), source: 'built' };
+}

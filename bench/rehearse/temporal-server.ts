@@ -1,10 +1,9 @@
 // The Temporal server and its SQL schema tool, built from the Go module go.temporal.io/server into the user
 // cache (found-or-built like the Temporal CLI in src/temporal/cli.ts), with the module's SQL schemas beside them.
 import { spawn, spawnSync } from 'node:child_process';
-import { constants } from 'node:fs';
 import { access, chmod, cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { userCacheDir } from '../../src/temporal/cli';
+import { isExecutable, userCacheDir } from '../../src/go-tool';
 import { newestInstallable } from './go-mod';
 
 /** The newest release whose go.mod needs no newer Go than go1.26.8 and has no replace or exclude (see `--which-server`). */
@@ -23,13 +22,6 @@ export interface TemporalServerParts {
   source: 'cache' | 'built';
   /** Seconds the build took, when it was built now. */
   buildSeconds?: number;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  return access(file, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
 }
 
 function goEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, ListBucketsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { freePort } from '../temporal/dev-server';
-import { executableName, findOnPath, goInstallToCache, hasGo, isExecutable, userCacheDir } from '../go-tool';
+import { executableName, findGoTool } from '../go-tool';
 
 /**
  * versitygw, the S3 gateway of Versity (Apache-2.0), serves a local folder over the S3 API. Chosen over
@@ -25,20 +25,10 @@ export interface S3ServerBinary {
 export async function findS3Server(opts: { env?: NodeJS.ProcessEnv; say?: (msg: string) => void } = {}): Promise<S3ServerBinary> {
   const env = opts.env ?? process.env;
   const say = opts.say ?? ((msg: string) => process.stderr.write(`${msg}\n`));
-  if (env.TUNEFLOW_S3_SERVER) {
-    if (await isExecutable(env.TUNEFLOW_S3_SERVER)) return { path: env.TUNEFLOW_S3_SERVER, source: 'TUNEFLOW_S3_SERVER' };
-    throw new Error(`TUNEFLOW_S3_SERVER=${env.TUNEFLOW_S3_SERVER} is not an executable file`);
-  }
-  const fromPath = findOnPath(exe, env);
-  if (fromPath) return { path: fromPath, source: 'PATH' };
-  const cacheBin = path.join(userCacheDir(env), `versitygw-${VERSITYGW_VERSION}`);
-  const cached = path.join(cacheBin, exe);
-  if (await isExecutable(cached)) return { path: cached, source: 'cache' };
-  if (!hasGo(env)) {
-    throw new Error(`No S3 server found: install Go (to build versitygw ${VERSITYGW_VERSION} once), or set TUNEFLOW_S3_SERVER to a versitygw binary.`);
-  }
-  const label = `the S3 server (versitygw ${VERSITYGW_VERSION})`;
-  return { path: await goInstallToCache({ module: MODULE, exe, cacheBin, label, expected: 'about a minute', say, env }), source: 'built' };
+  const spec = { envVar: 'TUNEFLOW_S3_SERVER' as const, module: MODULE, exe, cacheName: `versitygw-${VERSITYGW_VERSION}`, label: `the S3 server (versitygw ${VERSITYGW_VERSION})`, expected: 'about a minute' };
+  const found = await findGoTool(spec, { env, say, build: true });
+  if (!found) throw new Error(`No S3 server found: install Go (to build versitygw ${VERSITYGW_VERSION} once), or set TUNEFLOW_S3_SERVER to a versitygw binary.`);
+  return { path: found.path, source: found.source };
 }
 
 export interface S3ServerOptions {

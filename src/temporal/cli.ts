@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { executableName, findOnPath, goInstallToCache, hasGo, isExecutable, userCacheDir } from '../go-tool';
+import { executableName, findGoTool, userCacheDir } from '../go-tool';
 
 /** v1.5.1 is the newest CLI release whose go.mod has no `replace` directive, which `go install` requires. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -24,19 +23,9 @@ const exe = executableName('temporal');
 export async function findTemporalCli(opts: { env?: NodeJS.ProcessEnv; say?: (msg: string) => void; build?: boolean } = {}): Promise<TemporalCli> {
   const env = opts.env ?? process.env;
   const say = opts.say ?? ((msg: string) => process.stderr.write(`${msg}\n`));
-  if (env.TEMPORAL_CLI) {
-    if (await isExecutable(env.TEMPORAL_CLI)) return { path: env.TEMPORAL_CLI, source: 'TEMPORAL_CLI' };
-    throw new Error(`TEMPORAL_CLI=${env.TEMPORAL_CLI} is not an executable file`);
-  }
-  const fromPath = findOnPath(exe, env);
-  if (fromPath) return { path: fromPath, source: 'PATH' };
-  const cacheBin = path.join(userCacheDir(env), `temporal-cli-${TEMPORAL_CLI_VERSION}`);
-  const cached = path.join(cacheBin, exe);
-  if (await isExecutable(cached)) return { path: cached, source: 'cache' };
-  if (opts.build !== false && hasGo(env)) {
-    const label = `the Temporal CLI ${TEMPORAL_CLI_VERSION}`;
-    return { path: await goInstallToCache({ module: MODULE, exe, cacheBin, label, expected: 'this takes several minutes', say, env }), source: 'built' };
-  }
+  const spec = { envVar: 'TEMPORAL_CLI' as const, module: MODULE, exe, cacheName: `temporal-cli-${TEMPORAL_CLI_VERSION}`, label: `the Temporal CLI ${TEMPORAL_CLI_VERSION}`, expected: 'this takes several minutes' };
+  const found = await findGoTool(spec, { env, say, build: opts.build !== false });
+  if (found) return { path: found.path, source: found.source };
   say('No Temporal CLI found and no Go toolchain to build one: falling back to the Temporal SDK download (needs internet).');
   return { path: null, source: 'sdk-download' };
 }
