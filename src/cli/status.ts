@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { PipelineProgress, PipelineResult } from '../domain/pipeline';
+import type { PipelineOutcome, PipelineProgress } from '../domain/pipeline';
 import type { Stage } from '../domain/stages';
 import { findPayloadKeyError } from '../codec/errors';
 import { cliConfig, connectClient } from './context';
@@ -12,7 +12,8 @@ export interface RunStatusView {
   status: string;
   stage: Stage | null;
   progress: PipelineProgress | null;
-  result: PipelineResult | null;
+  /** A trained run's result, or a skipped run's (its line's champion has this data). */
+  result: PipelineOutcome | null;
   error: string | null;
   ui: string;
 }
@@ -46,7 +47,7 @@ export async function runStatus(client: Client, workflowId: string, uiBase: stri
   }
   out.stage = CLOSED_STAGE[status] ?? null;
   try {
-    out.result = (await handle.result()) as PipelineResult;
+    out.result = (await handle.result()) as PipelineOutcome;
   } catch (err) {
     const keyError = findPayloadKeyError(err);
     if (keyError) throw keyError;

@@ -319,7 +319,6 @@ async function finishSkipped(run: RunContext, skipped: SkippedRunResult): Promis
     reason: skipped.reason,
     scores: null,
   });
-  run.progress.error = null;
   run.enter('done');
   upsertSearchAttributes([{ key: OUTCOME_KEY, value: 'skipped' }]);
   upsertMemo({ outcome: 'skipped', skipped: skipped.reason });

@@ -10,7 +10,7 @@ import { startPipeline, type PipelineHandle } from '../../src/starter';
 import { WORKFLOWS_PATH } from '../../src/worker';
 import { resumeRun } from '../../src/cli/resume';
 import { progressQuery } from '../../src/workflows';
-import { waitForProgress, waitForStage } from '../helpers/runs';
+import { trained, waitForProgress, waitForStage } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, useTemporal, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -40,7 +40,7 @@ async function withStack<T>(name: string, backendOpts: Parameters<typeof startBa
 
 async function outcome(handle: WorkflowHandle): Promise<{ result?: PipelineResult; error?: unknown }> {
   try {
-    return { result: (await handle.result()) as PipelineResult };
+    return { result: trained(await handle.result()) };
   } catch (error) {
     return { error };
   }

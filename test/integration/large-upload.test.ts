@@ -4,10 +4,10 @@ import path from 'node:path';
 import type { temporal as proto } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { splitDatasetFile } from '../../src/dataset';
-import type { PipelineResult } from '../../src/domain/pipeline';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
 import { createTestWorker, SAMPLE_DATASET, startBackend, taskQueueFor, testConfig, useTemporal } from '../helpers/stack';
+import { trained } from '../helpers/runs';
 
 const temporal = useTemporal();
 
@@ -68,7 +68,7 @@ describe('a slow upload on the real Temporal dev server and the local backend', 
             }
             await new Promise((r) => setTimeout(r, 1000));
           }
-          return { result: (await resultPromise) as PipelineResult, heartbeats: seen };
+          return { result: trained(await resultPromise), heartbeats: seen };
         });
 
         expect(result.status).toBe('succeeded');

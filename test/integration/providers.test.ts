@@ -10,7 +10,7 @@ import { createAzureProvider } from '../../src/provider/azure';
 import type { ProviderKind } from '../../src/provider/types';
 import { startPipeline } from '../../src/starter';
 import { progressQuery } from '../../src/workflows';
-import { waitForProgress, waitForStage } from '../helpers/runs';
+import { trained, waitForProgress, waitForStage } from '../helpers/runs';
 import { createTestWorker, SAMPLE_DATASET, spawnTuneflowWorker, startBackend, taskQueueFor, testConfig, useTemporal, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -52,13 +52,20 @@ async function stagesOf(workflowId: string): Promise<Stage[]> {
   return stages;
 }
 
+/** The saga's promise once a run closed: nothing deployed is left, and every deployment it created was deleted. */
+async function expectEveryDeploymentDeleted(backend: Backend): Promise<void> {
+  const stats = await backend.stats();
+  expect(stats.deployments?.live).toBe(0);
+  expect(stats.deployments?.deleted).toBe(stats.deployments?.created);
+}
+
 async function runToEnd(d: Dialect, kind: ProviderKind, extra: Partial<PipelineInput> = {}, during?: (workflowId: string) => Promise<void>) {
   const worker: Worker = await createTestWorker(temporal.env, d.config);
   return worker.runUntil(async () => {
     const handle = await startPipeline(temporal.env.client, d.config, input(kind, extra));
     if (during) await during(handle.workflowId);
     try {
-      return { workflowId: handle.workflowId, result: (await handle.result()) as PipelineResult | undefined, error: undefined as unknown };
+      return { workflowId: handle.workflowId, result: trained(await handle.result()) as PipelineResult | undefined, error: undefined as unknown };
     } catch (error) {
       return { workflowId: handle.workflowId, result: undefined, error };
     }
@@ -159,9 +166,7 @@ describe('Azure deployments are a saga: every deployment a run creates is delete
       expect(result).toBeUndefined();
       expect(error).toBeInstanceOf(WorkflowFailedError);
       expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/DeploymentNotFound|deployment/i);
-      const stats = await d.backend.stats();
-      expect(stats.deployments?.live).toBe(0);
-      expect(stats.deployments?.deleted).toBe(stats.deployments?.created);
+      await expectEveryDeploymentDeleted(d.backend);
     } finally {
       await d.backend.dispose();
     }
@@ -180,9 +185,7 @@ describe('Azure deployments are a saga: every deployment a run creates is delete
         expect((await handle.query(progressQuery)).stage).toBe('cancelled');
         expect(await stagesOf(handle.workflowId)).toEqual(expect.arrayContaining(['evaluating', 'cleaning_up', 'cancelled']));
       });
-      const stats = await d.backend.stats();
-      expect(stats.deployments?.live).toBe(0);
-      expect(stats.deployments?.deleted).toBe(stats.deployments?.created);
+      await expectEveryDeploymentDeleted(d.backend);
     } finally {
       await d.backend.dispose();
     }
@@ -199,7 +202,7 @@ describe('Azure deployments are a saga: every deployment a run creates is delete
       await new Promise((resolve) => worker.once('exit', resolve));
       worker = spawnTuneflowWorker(d.config, [], d.env);
       try {
-        const r = (await handle.result()) as PipelineResult;
+        const r = trained(await handle.result());
         const stats = await d.backend.stats();
         expect(stats.deployments?.created).toBe(r.checkpoints.length + 1);
         expect(stats.deployments?.live).toBe(0);
