@@ -5,14 +5,14 @@ import type { Worker } from '@temporalio/worker';
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config';
-import type { PipelineResult } from '../../src/domain/pipeline';
 import { webhookHeaders, type DeliveryRecord } from '../../src/openai-local/webhooks';
 import { createProvider } from '../../src/provider';
 import type { FineTuneProvider } from '../../src/provider/types';
 import { startPipeline } from '../../src/starter';
 import { startWebhookReceiver, type WebhookReceiver } from '../../src/webhooks/receiver';
 import type { JobEvent } from '../../src/messages';
-import { waitForProgress } from '../helpers/runs';
+import { trained, waitForProgress } from '../helpers/runs';
+import { until } from '../helpers/until';
 import { createTestWorker, SAMPLE_DATASET, silentLogger, startBackend, taskQueueFor, testConfig, useTemporal, type Backend } from '../helpers/stack';
 
 const temporal = useTemporal();
@@ -78,16 +78,6 @@ async function jobEventSignals(client: Client, workflowId: string): Promise<JobE
     .map((a) => JSON.parse(Buffer.from(a?.input?.payloads?.[0]?.data ?? new Uint8Array()).toString('utf8')) as JobEvent);
 }
 
-async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function deliveries(backend: Backend): Promise<{ delivered: number; failed: number; recent: DeliveryRecord[] }> {
   const stats = (await backend.stats()) as unknown as { webhooks: { delivered: number; failed: number; recent: DeliveryRecord[] } };
   return stats.webhooks;
@@ -144,12 +134,12 @@ describe('a verified webhook signals the run its job belongs to', () => {
   it("accepts the local backend's own delivery and sends jobEvent to the run named in the job's metadata", async () => {
     const handle = await startPipeline(temporal.env.client, s.config, { datasetPath: SAMPLE_DATASET, model: MODEL, pollIntervalSeconds: 3600 });
     const jobId = (await waitForProgress(temporal.env.client, handle.workflowId, (p) => p.jobId !== null)).jobId as string;
-    const delivery = await until('the backend to deliver the webhook', async () => (await deliveries(s.backend)).recent.find((d) => d.jobId === jobId && d.deliveredAtMs !== null));
+    const delivery = await until('the backend to deliver the webhook', async () => (await deliveries(s.backend)).recent.find((d) => d.jobId === jobId && d.deliveredAtMs !== null), 60_000);
     expect(delivery).toMatchObject({ type: 'fine_tuning.job.succeeded', lastStatus: 200 });
     const signals = await until('the signal in the history', async () => {
       const found = await jobEventSignals(temporal.env.client, handle.workflowId);
       return found.length > 0 ? found : undefined;
-    });
+    }, 60_000);
     expect(signals).toEqual([{ jobId, type: 'fine_tuning.job.succeeded', webhookId: delivery.webhookId }]);
     // The worker is told webhooks wake its runs: its polls ask for the fallback pace (600 s; the run's own
     // 3600 s once the workflow sends its interval in the poll request), not the 60 s a waiting job gets without.
@@ -170,7 +160,7 @@ describe('a verified webhook signals the run its job belongs to', () => {
     const again = await post(s.receiver, event, { webhookId: 'wh_duplicate' });
     expect(first).toEqual({ status: 200, body: { ok: true, workflowId: handle.workflowId } });
     expect(again.status).toBe(200);
-    const result = (await handle.result()) as PipelineResult;
+    const result = trained(await handle.result());
     expect(['promoted', 'succeeded', 'rejected']).toContain(result.status);
     const signals = await jobEventSignals(temporal.env.client, handle.workflowId);
     expect(signals.filter((e) => e.webhookId === 'wh_duplicate').length).toBeGreaterThanOrEqual(1);
@@ -214,7 +204,7 @@ describe('webhooks first, polling as the safety net', () => {
     });
     const bound = 100_000;
     const outcome = await Promise.race([
-      handle.result().then((r) => r as PipelineResult),
+      handle.result().then(trained),
       new Promise<'bound'>((resolve) => setTimeout(() => resolve('bound'), bound).unref()),
     ]);
     if (outcome === 'bound') await handle.terminate('did not finish within the bound').catch(() => undefined);

@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import OpenAI from 'openai';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryRecord } from '../../src/openai-local/webhooks';
+import { until } from '../helpers/until';
 import { type Harness, startHarness, trainingJsonl, upload, validationJsonl } from './helpers';
 import { loadSpec, normaliseSchema, type Json, type JsonObject } from './openapi-contract';
 
@@ -31,16 +32,6 @@ async function receiver(answers: number[] = []): Promise<{ url: string; received
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`, received, server };
-}
-
-async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The spec's webhook event schemas, compiled with every component schema they may refer to. */
@@ -93,7 +84,7 @@ describe('the local backend delivers fine-tuning webhooks as OpenAI does', () =>
     open.push(hook.server);
     const h = await backendDeliveringTo(hook.url);
     const job = await h.client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: train, validation_file: valid });
-    const first = await until('a delivery', () => hook.received[0]);
+    const first = await until('a delivery', () => hook.received[0], 20_000);
     await expectOpenAIEvent(first, 'fine_tuning.job.succeeded', job.id);
     const finished = await h.client.fineTuning.jobs.retrieve(job.id);
     expect(finished.status).toBe('succeeded');
@@ -126,13 +117,13 @@ describe('the local backend delivers fine-tuning webhooks as OpenAI does', () =>
     open.push(hook.server);
     const h = await backendDeliveringTo(hook.url, { webhookRetryDelaysMs: [20, 20, 20] });
     const job = await h.client.fineTuning.jobs.create({ model: 'gpt-4o-mini', training_file: train, validation_file: valid });
-    await until('three attempts', () => (hook.received.length >= 3 ? true : undefined));
+    await until('three attempts', () => (hook.received.length >= 3 ? true : undefined), 20_000);
     expect(new Set(hook.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
     for (const r of hook.received) await expectOpenAIEvent(r, 'fine_tuning.job.succeeded', job.id);
     const stats = await until('the delivery counted', async () => {
       const s = await h.admin<{ webhooks: { delivered: number; failed: number; recent: DeliveryRecord[] } }>('/_admin/stats');
       return s.webhooks.delivered === 1 ? s : undefined;
-    });
+    }, 20_000);
     expect(stats.webhooks.failed).toBe(0);
     expect(stats.webhooks.recent[0]?.attempts).toBe(3);
   });
@@ -145,7 +136,7 @@ describe('the local backend delivers fine-tuning webhooks as OpenAI does', () =>
     const stats = await until('the failure counted', async () => {
       const s = await h.admin<{ webhooks: { delivered: number; failed: number; recent: DeliveryRecord[] } }>('/_admin/stats');
       return s.webhooks.failed === 1 ? s : undefined;
-    });
+    }, 20_000);
     expect(stats.webhooks.delivered).toBe(0);
     expect(stats.webhooks.recent[0]).toMatchObject({ attempts: 3, deliveredAtMs: null, lastStatus: null });
   });
