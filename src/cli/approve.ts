@@ -1,18 +1,7 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import type { TuneflowClient } from '../client';
 import type { DecisionAck } from '../messages';
-import { cliConfig, connectClient, UsageError } from './context';
-
-/** Who decides when `--by` is not given: the login name, as `$USER` or the OS account says. */
-export function defaultDecider(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.USER) return env.USER;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
+import { cliConfig, connectClient, personName, UsageError } from './context';
 
 function describeAck(ack: DecisionAck, by: string): string {
   return ack.outcome === 'promoted'
@@ -41,7 +30,7 @@ export function register(program: Command): void {
     .option('--by <name>', 'who approves, recorded in the result, the report and the line history (default: $USER)')
     .option('--reason <text>', 'why, recorded beside the decision')
     .action(async (workflowId: string, o: { model?: string; by?: string; reason?: string }) => {
-      const by = o.by ?? defaultDecider();
+      const by = o.by ?? personName();
       const request = { by, ...(o.model !== undefined ? { model: o.model } : {}), ...(o.reason !== undefined ? { reason: o.reason } : {}) };
       await decide(workflowId, (c) => c.approve(workflowId, request), by);
     });
@@ -53,7 +42,7 @@ export function register(program: Command): void {
     .option('--by <name>', 'who rejects (default: $USER)')
     .action(async (workflowId: string, o: { by?: string; reason: string }) => {
       if (!o.reason.trim()) throw new UsageError('--reason must say why the run is rejected.');
-      const by = o.by ?? defaultDecider();
+      const by = o.by ?? personName();
       await decide(workflowId, (c) => c.reject(workflowId, { by, reason: o.reason }), by);
     });
 }

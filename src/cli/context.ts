@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config';
@@ -61,4 +62,15 @@ export function parsePort(name = '--port') {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} must be a port number 0..65535, got ${JSON.stringify(raw)}`);
     return port;
   };
+}
+
+/** Who a person is when `--by` is not given (approve, reject, line promote/rollback): $USER, else the account name. */
+export function personName(env: NodeJS.ProcessEnv = process.env): string {
+  const user = env.USER?.trim();
+  if (user) return user;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -1,8 +1,7 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import type { Champion, LineHistoryEntry, LineScores, LineState } from '../domain/lines';
 import type { LineListing } from '../lines';
-import { cliConfig, connectClient, UsageError } from './context';
+import { cliConfig, connectClient, personName, UsageError } from './context';
 
 const shortHash = (sha: string | null) => (sha === null ? '–' : sha.slice(0, 12));
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
@@ -63,17 +62,6 @@ export function formatLine(state: LineState): string {
   return out.join('\n');
 }
 
-/** Who a person is when `--by` is not given: $USER, else the account name. */
-function defaultBy(): string {
-  const user = process.env.USER?.trim();
-  if (user) return user;
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** The line helpers' errors a person fixes from the command line: exit 2 with the message alone. */
 async function asUsage<T>(work: () => Promise<T>): Promise<T> {
   const { UnknownLineError, LineRequestRefusedError, InvalidLineNameError } = await import('../lines');
@@ -129,7 +117,7 @@ export function register(program: Command): void {
       const config = await cliConfig();
       const client = await connectClient(config);
       const { promoteModel } = await import('../lines');
-      const champion = await asUsage(() => promoteModel(client, { taskQueue: config.temporal.taskQueue, line: name, model, by: o.by ?? defaultBy(), reason: o.reason }));
+      const champion = await asUsage(() => promoteModel(client, { taskQueue: config.temporal.taskQueue, line: name, model, by: o.by ?? personName(), reason: o.reason }));
       console.log(o.json ? JSON.stringify({ line: name, champion }, null, 2) : `Line ${name}: ${champion.model} is the champion (${champion.promotedBy}).`);
     });
 
@@ -143,7 +131,7 @@ export function register(program: Command): void {
     .action(async (name: string, o: ChangeOptions) => {
       const client = await connectClient(await cliConfig());
       const { rollbackLine } = await import('../lines');
-      const champion = await asUsage(() => rollbackLine(client, name, o.by ?? defaultBy(), o.reason));
+      const champion = await asUsage(() => rollbackLine(client, name, o.by ?? personName(), o.reason));
       console.log(o.json ? JSON.stringify({ line: name, champion }, null, 2) : `Line ${name}: rolled back to ${champion.model} (${champion.promotedBy}).`);
     });
 }
